@@ -1,0 +1,87 @@
+//! The seccomp policy compiler: policy text → a checked classic-BPF program.
+//!
+//! A one-way pipeline; each stage imports only earlier ones:
+//!
+//! | stage | verb | produces |
+//! |---|---|---|
+//! | syntax | [`syntax::parse`] | [`syntax::ast::Policy`]: spans, no meaning |
+//! | names → numbers for one ABI | [`resolve::resolve`] | [`resolved::Policy`] |
+//! | decisions | [`lower::lower`] | [`ir::Program`]: a shared DAG + dispatch |
+//! | code | [`codegen::emit`] | [`asm::Insn`]s with labels |
+//! | layout | [`asm::assemble`] | [`program::Instr`]s with offsets |
+//! | check | [`validate::validate`] | the kernel's rules, at compile time |
+//!
+//! This crate is the engine behind `seccomp-rt`'s macros and the `seccompc` tool;
+//! its API is not stable. Use `seccomp-rt`.
+//!
+//! ```
+//! use seccomp_compiler::{compile_str, Arch};
+//! let prog = compile_str("read: fd == 0; write: fd == 1; exit_group; default => kill;", Arch::X86_64)
+//!     .map_err(|e| e[0].message.clone())?;
+//! assert!(prog.len() < 20);
+//! # Ok::<(), String>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod arch;
+pub mod asm;
+pub mod codegen;
+pub mod diag;
+pub mod generated;
+pub mod groups;
+pub mod interp;
+pub mod ir;
+pub mod lower;
+pub mod program;
+pub mod resolve;
+pub mod resolved;
+mod suggest;
+pub mod syntax;
+pub mod tables;
+pub mod validate;
+
+pub use arch::Arch;
+pub use diag::Diagnostic;
+pub use program::{Instr, Program};
+
+/// Compiles a parsed policy for one ABI.
+///
+/// # Errors
+///
+/// Every error of the first stage that has any, each with its span.
+pub fn compile(ast: &syntax::ast::Policy, arch: Arch) -> Result<Program, Vec<Diagnostic>> {
+    let policy = resolve::resolve(ast, arch)?;
+    compile_resolved(&policy)
+}
+
+/// Compiles an already resolved policy.
+///
+/// # Errors
+///
+/// The program is too large, or (a compiler bug) the kernel would refuse it.
+pub fn compile_resolved(policy: &resolved::Policy) -> Result<Program, Vec<Diagnostic>> {
+    let arch = policy.abis[0].arch;
+    let endian = if arch.is_big_endian() {
+        seccomp_bpf::Endian::Big
+    } else {
+        seccomp_bpf::Endian::Little
+    };
+    let ir = lower::lower(policy);
+    let asm = codegen::emit(&ir, endian);
+    let instrs = asm::assemble(&asm).map_err(|e| vec![Diagnostic::internal(policy.span, e)])?;
+    validate::validate(&instrs, policy.span).map_err(|d| vec![d])?;
+    Ok(Program {
+        arch,
+        instrs,
+        symbols: policy.symbols.clone(),
+    })
+}
+
+/// Parses and compiles policy text for one ABI.
+///
+/// # Errors
+///
+/// Every error of the first stage that has any, each with its span.
+pub fn compile_str(src: &str, arch: Arch) -> Result<Program, Vec<Diagnostic>> {
+    compile(&syntax::parse_str(src)?, arch)
+}

@@ -1,0 +1,817 @@
+//! Names → numbers for one target: `ast::Policy` → [`resolved::Policy`].
+
+use std::collections::{BTreeMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::resolved::{
+    AbiRules, Action, Compare, Policy, Predicate, Rule, Symbol, SyscallRules, Value, View,
+};
+use crate::suggest::did_you_mean;
+use crate::syntax::ast::{self, ActionKind, CmpOp, ErrnoRef, Statement, Target};
+use crate::tables::{ParamClass, Syscall};
+use crate::{Arch, groups};
+
+/// Resolves `ast` for the ABI `native` (and whatever else `arch:` admits).
+///
+/// # Errors
+///
+/// Every unknown name, out-of-range value and unreachable rule.
+pub fn resolve(ast: &ast::Policy, native: Arch) -> Result<Policy, Vec<Diagnostic>> {
+    let mut cx = Resolver {
+        diags: Diagnostics::new(),
+        symbols: Vec::new(),
+        seen: HashSet::new(),
+    };
+    let policy = cx.policy(ast, native);
+    cx.diags.propagate()?;
+    Ok(policy)
+}
+
+struct Resolver {
+    diags: Diagnostics,
+    symbols: Vec<Symbol>,
+    seen: HashSet<(String, String)>,
+}
+
+/// The statements that set something once.
+#[derive(Default)]
+struct Settings<'a> {
+    default: Option<&'a ast::Action>,
+    bad_arch: Option<&'a ast::Action>,
+    unknown: Option<&'a ast::Action>,
+    arch: Option<(Span, &'a [ast::Name])>,
+}
+
+impl Resolver {
+    fn error(&mut self, d: Diagnostic) {
+        // The same mistake is found once per admitted ABI; report it once.
+        if self
+            .seen
+            .insert((format!("{:?}", d.span), d.message.clone()))
+        {
+            self.diags.push(d);
+        }
+    }
+
+    fn policy(&mut self, ast: &ast::Policy, native: Arch) -> Policy {
+        let mut s = Settings::default();
+        for st in &ast.statements {
+            let (slot, span, what) = match st {
+                Statement::Default(sp, _) => (&mut s.default, *sp, "default"),
+                Statement::BadArch(sp, _) => (&mut s.bad_arch, *sp, "bad_arch"),
+                Statement::Unknown(sp, _) => (&mut s.unknown, *sp, "unknown"),
+                Statement::Arch(sp, list) => {
+                    if s.arch.is_some() {
+                        self.error(Diagnostic::error(
+                            *sp,
+                            "`arch` is given twice; list every ABI in one `arch:` statement",
+                        ));
+                    }
+                    s.arch = Some((*sp, list));
+                    continue;
+                }
+                Statement::Rule(_) => continue,
+            };
+            let action = match st {
+                Statement::Default(_, a) | Statement::BadArch(_, a) | Statement::Unknown(_, a) => a,
+                _ => unreachable!(),
+            };
+            if slot.is_some() {
+                self.error(Diagnostic::error(span, format!("`{what}` is given twice")));
+            }
+            *slot = Some(action);
+        }
+
+        let mut arches = vec![native];
+        if let Some((span, list)) = s.arch {
+            let mut listed = Vec::new();
+            for n in list {
+                match Arch::from_name(&n.name) {
+                    Some(a) if listed.contains(&a) => {
+                        self.error(Diagnostic::error(
+                            n.span,
+                            format!("`{}` is listed twice", n.name),
+                        ));
+                    }
+                    Some(a) => listed.push(a),
+                    None => {
+                        let names = Arch::ALL.iter().map(|a| a.as_str());
+                        let mut d = Diagnostic::error(n.span, format!("unknown ABI `{}`", n.name));
+                        d = match did_you_mean(&n.name, names) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help(format!(
+                                "the ABIs are {}",
+                                Arch::ALL
+                                    .iter()
+                                    .map(|a| format!("`{a}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        };
+                        self.error(d);
+                    }
+                }
+            }
+            if !listed.is_empty() && !listed.contains(&native) {
+                self.error(
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "this filter is compiled for `{native}`, which `arch:` does not list"
+                        ),
+                    )
+                    .with_help(format!(
+                        "add `{native}`: without it the program could not make a single syscall"
+                    )),
+                );
+            }
+            arches.extend(listed.into_iter().filter(|a| *a != native));
+        }
+
+        let bad_arch = s
+            .bad_arch
+            .map_or(Action::KillProcess, |a| self.action(a, native));
+        let abis = arches
+            .iter()
+            .map(|&arch| self.abi(ast, arch, arch == native, &s))
+            .collect();
+        Policy {
+            abis,
+            bad_arch,
+            symbols: std::mem::take(&mut self.symbols),
+            span: ast.span,
+        }
+    }
+
+    fn abi(&mut self, ast: &ast::Policy, arch: Arch, native: bool, s: &Settings<'_>) -> AbiRules {
+        let default = s
+            .default
+            .map_or(Action::KillProcess, |a| self.action(a, arch));
+        let unknown = s.unknown.map_or(default, |a| self.action(a, arch));
+        let mut explicit: BTreeMap<u32, SyscallRules> = BTreeMap::new();
+        let mut from_groups: BTreeMap<u32, Rule> = BTreeMap::new();
+        // Which rule made a syscall unconditional, for the unreachable-rule error.
+        let mut unconditional: BTreeMap<u32, Span> = BTreeMap::new();
+
+        for st in &ast.statements {
+            let Statement::Rule(rule) = st else { continue };
+            let action = rule
+                .action
+                .as_ref()
+                .map_or(Action::Allow, |a| self.action(a, arch));
+            match &rule.target {
+                Target::Group(g) => {
+                    if rule.predicate.is_some() {
+                        self.error(
+                            Diagnostic::error(g.span, format!("a group cannot have a condition: `@{}` names many syscalls with different parameters", g.name))
+                                .with_help("write a rule for each syscall whose arguments you want to check"),
+                        );
+                        continue;
+                    }
+                    let Some(members) = groups::members(&g.name) else {
+                        let mut d =
+                            Diagnostic::error(g.span, format!("unknown group `@{}`", g.name));
+                        d = match did_you_mean(&g.name, groups::names()) {
+                            Some(s) => d.with_help(format!("did you mean `@{s}`?")),
+                            None => d.with_help(format!(
+                                "the groups are {}",
+                                groups::names()
+                                    .map(|n| format!("`@{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        };
+                        self.error(d);
+                        continue;
+                    };
+                    for m in members {
+                        if let Some(sc) = arch.syscall(m) {
+                            from_groups.insert(
+                                sc.nr,
+                                Rule {
+                                    predicate: None,
+                                    action,
+                                    span: g.span,
+                                },
+                            );
+                        }
+                    }
+                }
+                Target::Number(nr, span) => {
+                    if !native {
+                        continue;
+                    }
+                    let sc = arch.syscall_by_nr(*nr);
+                    let predicate = rule
+                        .predicate
+                        .as_ref()
+                        .and_then(|p| self.predicate(p, arch, sc, sc.map_or("", |s| s.name)));
+                    self.push_rule(
+                        &mut explicit,
+                        &mut unconditional,
+                        *nr,
+                        sc.map(|s| s.name),
+                        rule.predicate.is_some(),
+                        predicate,
+                        action,
+                        *span,
+                    );
+                }
+                Target::Syscall { name, optional } => {
+                    let Some(sc) = arch.syscall(&name.name) else {
+                        if !optional {
+                            let d = self.unknown_syscall(name, arch);
+                            self.error(d);
+                        }
+                        continue;
+                    };
+                    let predicate = rule
+                        .predicate
+                        .as_ref()
+                        .and_then(|p| self.predicate(p, arch, Some(sc), sc.name));
+                    self.push_rule(
+                        &mut explicit,
+                        &mut unconditional,
+                        sc.nr,
+                        Some(sc.name),
+                        rule.predicate.is_some(),
+                        predicate,
+                        action,
+                        name.span,
+                    );
+                }
+            }
+        }
+        for (nr, rule) in from_groups {
+            explicit.entry(nr).or_insert_with(|| SyscallRules {
+                name: arch.syscall_by_nr(nr).map(|s| s.name),
+                rules: vec![rule],
+            });
+        }
+        let rules = AbiRules {
+            arch,
+            default,
+            unknown,
+            syscalls: explicit,
+        };
+        self.check_multiplexer_allowed(&rules, ast);
+        rules
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_rule(
+        &mut self,
+        explicit: &mut BTreeMap<u32, SyscallRules>,
+        unconditional: &mut BTreeMap<u32, Span>,
+        nr: u32,
+        name: Option<&'static str>,
+        has_condition: bool,
+        predicate: Option<Predicate>,
+        action: Action,
+        span: Span,
+    ) {
+        // A rule after an unconditional rule for the same syscall can never match:
+        // the earlier rule decides every call.
+        if let Some(&earlier) = unconditional.get(&nr) {
+            let shown = name.map_or_else(|| format!("syscall {nr}"), |n| format!("`{n}`"));
+            let _ = earlier;
+            self.error(
+                Diagnostic::error(span, format!("unreachable rule: an earlier rule for {shown} has no condition, so it matches every call"))
+                    .with_help("rules are tried in order and the first match wins; move this rule before the unconditional one, or remove it"),
+            );
+            return;
+        }
+        if !has_condition {
+            unconditional.insert(nr, span);
+        }
+        if has_condition && predicate.is_none() {
+            return; // its errors are reported
+        }
+        explicit
+            .entry(nr)
+            .or_insert_with(|| SyscallRules {
+                name,
+                rules: Vec::new(),
+            })
+            .rules
+            .push(Rule {
+                predicate,
+                action,
+                span,
+            });
+    }
+
+    fn unknown_syscall(&self, name: &ast::Name, arch: Arch) -> Diagnostic {
+        let elsewhere: Vec<&str> = Arch::ALL
+            .iter()
+            .filter(|a| a.syscall(&name.name).is_some())
+            .map(|a| a.as_str())
+            .collect();
+        if elsewhere.is_empty() {
+            let d = Diagnostic::error(name.span, format!("unknown syscall `{}`", name.name));
+            return match did_you_mean(&name.name, arch.table().syscalls.iter().map(|s| s.name)) {
+                Some(s) => Diagnostic {
+                    message: format!("unknown syscall `{}`; did you mean `{s}`?", name.name),
+                    ..d
+                },
+                None => d,
+            };
+        }
+        let mut help = format!("it exists on {}", list(&elsewhere, 6));
+        help.push_str(&format!(
+            "; write `{}?` to allow it only where it exists",
+            name.name
+        ));
+        if let Some(alt) = modern_equivalent(&name.name).filter(|a| arch.syscall(a).is_some()) {
+            help.push_str(&format!(", or use `{alt}`"));
+        }
+        Diagnostic::error(
+            name.span,
+            format!("syscall `{}` does not exist on {arch}", name.name),
+        )
+        .with_help(help)
+    }
+
+    fn action(&mut self, a: &ast::Action, arch: Arch) -> Action {
+        match &a.kind {
+            ActionKind::Allow => Action::Allow,
+            ActionKind::KillProcess => Action::KillProcess,
+            ActionKind::KillThread => Action::KillThread,
+            ActionKind::Log => Action::Log,
+            ActionKind::Notify => Action::Notify,
+            ActionKind::Trap(d) => Action::Trap(*d),
+            ActionKind::Trace(d) => Action::Trace(*d),
+            ActionKind::Errno(ErrnoRef::Number(n, span)) => match u16::try_from(*n) {
+                Ok(v) if v <= seccomp_bpf::ret::MAX_ERRNO => Action::Errno(v),
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            *span,
+                            format!("errno `{n}` is out of range: the kernel passes on 0 to 4095"),
+                        )
+                        .with_help("a larger value would be silently capped to 4095 by the kernel"),
+                    );
+                    Action::KillProcess
+                }
+            },
+            ActionKind::Errno(ErrnoRef::Name(n)) => match arch.errno(&n.name) {
+                Some(v) => Action::Errno(v),
+                None => {
+                    let mut d =
+                        Diagnostic::error(n.span, format!("unknown errno `{}` on {arch}", n.name));
+                    if let Some(s) = did_you_mean(&n.name, arch.errnos().iter().map(|e| e.name)) {
+                        d.message.push_str(&format!("; did you mean `{s}`?"));
+                    }
+                    self.error(d);
+                    Action::KillProcess
+                }
+            },
+        }
+    }
+
+    fn predicate(
+        &mut self,
+        p: &ast::Predicate,
+        arch: Arch,
+        sc: Option<&'static Syscall>,
+        name: &str,
+    ) -> Option<Predicate> {
+        Some(match p {
+            ast::Predicate::Or(a, b) => {
+                let (a, b) = (
+                    self.predicate(a, arch, sc, name),
+                    self.predicate(b, arch, sc, name),
+                );
+                Predicate::Or(Box::new(a?), Box::new(b?))
+            }
+            ast::Predicate::And(a, b) => {
+                let (a, b) = (
+                    self.predicate(a, arch, sc, name),
+                    self.predicate(b, arch, sc, name),
+                );
+                Predicate::And(Box::new(a?), Box::new(b?))
+            }
+            ast::Predicate::Not(_, a) => {
+                Predicate::Not(Box::new(self.predicate(a, arch, sc, name)?))
+            }
+            ast::Predicate::Compare {
+                operand, op, value, ..
+            } => {
+                let (arg, view, mask, what) = self.operand(operand, arch, sc, name)?;
+                let value = self.value(value, view, &what)?;
+                Predicate::Compare(Compare {
+                    arg,
+                    view,
+                    mask,
+                    op: *op,
+                    value,
+                })
+            }
+            ast::Predicate::In { operand, values } => {
+                let (arg, view, mask, what) = self.operand(operand, arch, sc, name)?;
+                let mut out: Option<Predicate> = None;
+                let mut ok = true;
+                for v in values {
+                    let Some(value) = self.value(v, view, &what) else {
+                        ok = false;
+                        continue;
+                    };
+                    let c = Predicate::Compare(Compare {
+                        arg,
+                        view,
+                        mask,
+                        op: CmpOp::Eq,
+                        value,
+                    });
+                    out = Some(match out {
+                        None => c,
+                        Some(prev) => Predicate::Or(Box::new(prev), Box::new(c)),
+                    });
+                }
+                if !ok {
+                    return None;
+                }
+                out?
+            }
+        })
+    }
+
+    /// The slot, view and mask of an operand, and how to name it in errors.
+    fn operand(
+        &mut self,
+        o: &ast::Operand,
+        arch: Arch,
+        sc: Option<&'static Syscall>,
+        name: &str,
+    ) -> Option<(u8, View, Option<Value>, String)> {
+        let t = arch.table();
+        let raw = View {
+            bits: t.reg_bits,
+            signed: false,
+        };
+        let params = sc.and_then(|s| s.params);
+        let shown = if name.is_empty() {
+            "this syscall".to_owned()
+        } else {
+            format!("`{name}`")
+        };
+        // A kernel parameter name wins over a register name: `prctl` and `keyctl` call
+        // their parameters `arg2`…`arg5`, and those are what their man pages say.
+        let is_param = params.is_some_and(|ps| ps.iter().any(|p| p.name == o.arg.name));
+        let register = o
+            .arg
+            .name
+            .strip_prefix("arg")
+            .and_then(|d| d.parse::<u8>().ok())
+            .filter(|_| o.arg.name.len() == 4 && !is_param);
+        let (index, view, what) = if let Some(n) = register {
+            if n > 5 {
+                self.error(Diagnostic::error(o.arg.span, format!("`{}` does not exist: syscalls have six argument registers, `arg0` to `arg5`", o.arg.name)));
+                return None;
+            }
+            match params {
+                Some(ps)
+                    if usize::from(n) >= ps.len()
+                        && ps.iter().all(|p| {
+                            !matches!(p.class, ParamClass::Split64 | ParamClass::AfterSplit64)
+                        }) =>
+                {
+                    self.error(Diagnostic::error(
+                        o.arg.span,
+                        format!(
+                            "{shown} has {} parameter{} on {arch}; `{}` is not one of them",
+                            ps.len(),
+                            if ps.len() == 1 { "" } else { "s" },
+                            o.arg.name
+                        ),
+                    ));
+                    return None;
+                }
+                Some(ps) => match ps
+                    .get(usize::from(n))
+                    .and_then(|p| view_of(p.class, t.reg_bits))
+                {
+                    Some(v) => (
+                        n,
+                        v,
+                        format!(
+                            "`{}` (`{}`) of {shown}",
+                            o.arg.name,
+                            ps[usize::from(n)].name
+                        ),
+                    ),
+                    None => (n, raw, format!("`{}` of {shown}", o.arg.name)),
+                },
+                None => (n, raw, format!("`{}` of {shown}", o.arg.name)),
+            }
+        } else {
+            let Some(ps) = params else {
+                self.error(
+                    Diagnostic::error(
+                        o.arg.span,
+                        format!("the parameter names of {shown} on {arch} are not known"),
+                    )
+                    .with_help("name the argument registers `arg0` to `arg5` instead"),
+                );
+                return None;
+            };
+            let Some(i) = ps.iter().position(|p| p.name == o.arg.name) else {
+                let names: Vec<String> = ps.iter().map(|p| format!("`{}`", p.name)).collect();
+                let mut msg = format!("`{}` is not a parameter of {shown}", o.arg.name);
+                if let Some(s) = did_you_mean(&o.arg.name, ps.iter().map(|p| p.name)) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                let help = if names.is_empty() {
+                    format!("{shown} takes no parameters")
+                } else {
+                    format!("expected one of {}", names.join(", "))
+                };
+                self.error(Diagnostic::error(o.arg.span, msg).with_help(help));
+                return None;
+            };
+            let class = ps[i].class;
+            let Some(view) = view_of(class, t.reg_bits) else {
+                let msg = if class == ParamClass::Split64 {
+                    format!(
+                        "`{}` of {shown} is a 64-bit value that {arch} passes in two argument registers; it cannot be compared as one value",
+                        o.arg.name
+                    )
+                } else {
+                    format!(
+                        "the register of `{}` of {shown} on {arch} depends on how the 64-bit parameter before it is split over two registers",
+                        o.arg.name
+                    )
+                };
+                self.error(Diagnostic::error(o.arg.span, msg).with_help("compare the registers themselves with `arg0` to `arg5`, following the ABI's calling convention"));
+                return None;
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            (i as u8, view, format!("`{}` of {shown}", o.arg.name))
+        };
+        // `x & a & b` is `x & (a & b)`: fold the masks into one.
+        let mut mask: Option<Value> = None;
+        for m in &o.masks {
+            let v = self.value(m, view, &format!("the mask of {what}"))?;
+            mask = Some(match (mask, v) {
+                (None, v) => v,
+                (Some(Value::Imm(a)), Value::Imm(b)) => Value::Imm(a & b),
+                (Some(a), b) => {
+                    let expr = and_exprs(self.sym_expr(a), self.sym_expr(b));
+                    self.symbol(expr, m.span(), view, format!("the mask of {what}"))
+                }
+            });
+        }
+        Some((index, view, mask, what))
+    }
+
+    fn sym_expr(&self, v: Value) -> TokenStream {
+        match v {
+            Value::Imm(i) => quote!((#i as i128)),
+            Value::Sym(s) => self.symbols[s as usize].expr.clone(),
+        }
+    }
+
+    fn symbol(&mut self, expr: TokenStream, span: Span, view: View, what: String) -> Value {
+        let (min, max) = range_of(view);
+        #[allow(clippy::cast_possible_truncation)]
+        let id = self.symbols.len() as u32;
+        self.symbols.push(Symbol {
+            expr,
+            span,
+            min,
+            max,
+            what,
+        });
+        Value::Sym(id)
+    }
+
+    /// A constant compared with (or masking) a parameter seen through `view`.
+    fn value(&mut self, v: &ast::Value, view: View, what: &str) -> Option<Value> {
+        match eval_literal(v) {
+            Some(Ok(n)) => {
+                let (min, max) = range_of(view);
+                if n < min || n > max {
+                    let kind = describe(view);
+                    self.error(
+                        Diagnostic::error(v.span(), format!("`{n}` does not fit {what}, {kind}"))
+                            .with_help(format!(
+                                "values of this parameter range from {min} to {max}"
+                            )),
+                    );
+                    return None;
+                }
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Some(Value::Imm(view.truncate(n as u64)))
+            }
+            Some(Err(())) => None,
+            None => {
+                let expr = path_expr(v);
+                Some(self.symbol(expr, v.span(), view, what.to_owned()))
+            }
+        }
+    }
+
+    /// On ABIs with `socketcall`/`ipc`, checking the arguments of a direct socket or
+    /// IPC call is pointless while the multiplexer is allowed: the same operation goes
+    /// through the multiplexer with its arguments behind a pointer the filter cannot read.
+    fn check_multiplexer_allowed(&mut self, rules: &AbiRules, ast: &ast::Policy) {
+        let arch = rules.arch;
+        for (mux, subcalls) in [("socketcall", SOCKET_CALLS), ("ipc", IPC_CALLS)] {
+            let Some(mux_sc) = arch.syscall(mux) else {
+                continue;
+            };
+            let may_pass = |a: Action| {
+                matches!(
+                    a,
+                    Action::Allow | Action::Log | Action::Trace(_) | Action::Notify
+                )
+            };
+            let mux_passes = match rules.syscalls.get(&mux_sc.nr) {
+                Some(r) => {
+                    r.rules.iter().any(|r| may_pass(r.action))
+                        || (r.rules.iter().all(|r| r.predicate.is_some())
+                            && may_pass(rules.default))
+                }
+                None => may_pass(rules.default),
+            };
+            if !mux_passes {
+                continue;
+            }
+            for st in &ast.statements {
+                let Statement::Rule(r) = st else { continue };
+                let (Target::Syscall { name, .. }, Some(_)) = (&r.target, &r.predicate) else {
+                    continue;
+                };
+                if subcalls.contains(&name.name.as_str()) && arch.syscall(&name.name).is_some() {
+                    self.error(
+                        Diagnostic::error(name.span, format!("checking the arguments of `{}` leaves a bypass on {arch}: `{mux}` makes the same call with its arguments behind a pointer the filter cannot read, and this policy lets `{mux}` through", name.name))
+                            .with_help(format!("deny the multiplexer, e.g. `{mux} => errno(ENOSYS);` (libc then uses the direct syscall), or do not check the arguments of `{}`", name.name)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+const SOCKET_CALLS: &[&str] = &[
+    "socket",
+    "bind",
+    "connect",
+    "listen",
+    "accept",
+    "getsockname",
+    "getpeername",
+    "socketpair",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "setsockopt",
+    "getsockopt",
+    "sendmsg",
+    "recvmsg",
+    "accept4",
+    "recvmmsg",
+    "sendmmsg",
+];
+const IPC_CALLS: &[&str] = &[
+    "semop",
+    "semget",
+    "semctl",
+    "semtimedop",
+    "msgsnd",
+    "msgrcv",
+    "msgget",
+    "msgctl",
+    "shmat",
+    "shmdt",
+    "shmget",
+    "shmctl",
+];
+
+/// How a comparison sees a parameter of this class; `None` when it cannot be named.
+fn view_of(class: ParamClass, reg_bits: u8) -> Option<View> {
+    Some(match class {
+        ParamClass::Int32 => View {
+            bits: 32,
+            signed: true,
+        },
+        ParamClass::Uint32 => View {
+            bits: 32,
+            signed: false,
+        },
+        ParamClass::Uint16 => View {
+            bits: 16,
+            signed: false,
+        },
+        ParamClass::Long => View {
+            bits: reg_bits,
+            signed: true,
+        },
+        ParamClass::Ulong | ParamClass::Pointer => View {
+            bits: reg_bits,
+            signed: false,
+        },
+        ParamClass::Int64 => View {
+            bits: 64,
+            signed: true,
+        },
+        ParamClass::Uint64 => View {
+            bits: 64,
+            signed: false,
+        },
+        ParamClass::Split64 | ParamClass::AfterSplit64 => return None,
+    })
+}
+
+/// The literals a parameter seen through `view` accepts: exactly its type's range.
+fn range_of(view: View) -> (i128, i128) {
+    let b = u32::from(view.bits);
+    if view.signed {
+        (-(1i128 << (b - 1)), (1i128 << (b - 1)) - 1)
+    } else {
+        (0, (1i128 << b) - 1)
+    }
+}
+
+fn describe(view: View) -> String {
+    format!(
+        "a{} {} {}-bit parameter",
+        if view.signed { "" } else { "n" },
+        if view.signed { "signed" } else { "unsigned" },
+        view.bits
+    )
+}
+
+/// Evaluates a value made only of literals; `None` if it names a Rust constant.
+fn eval_literal(v: &ast::Value) -> Option<Result<i128, ()>> {
+    match v {
+        ast::Value::Int(n, _) => Some(Ok(*n)),
+        ast::Value::Path(..) => None,
+        ast::Value::Or(parts, _) => {
+            let mut acc: i128 = 0;
+            for p in parts {
+                match eval_literal(p)? {
+                    Ok(n) => acc |= n,
+                    Err(()) => return Some(Err(())),
+                }
+            }
+            Some(Ok(acc))
+        }
+    }
+}
+
+/// The `i128` expression rustc evaluates for a value that names a constant.
+fn path_expr(v: &ast::Value) -> TokenStream {
+    match v {
+        ast::Value::Int(n, _) => quote!((#n)),
+        ast::Value::Path(p, span) => quote::quote_spanned!(*span=> ((#p) as i128)),
+        ast::Value::Or(parts, _) => {
+            let parts = parts.iter().map(path_expr);
+            quote!((#(#parts)|*))
+        }
+    }
+}
+
+fn and_exprs(a: TokenStream, b: TokenStream) -> TokenStream {
+    quote!((#a & #b))
+}
+
+fn list(items: &[&str], max: usize) -> String {
+    let shown: Vec<String> = items.iter().take(max).map(|s| format!("`{s}`")).collect();
+    if items.len() > max {
+        format!("{} and {} more", shown.join(", "), items.len() - max)
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// The call that replaced an old one on the newer ABIs, for the help text.
+fn modern_equivalent(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "open" => "openat",
+        "stat" | "lstat" => "newfstatat",
+        "access" => "faccessat",
+        "mkdir" => "mkdirat",
+        "unlink" | "rmdir" => "unlinkat",
+        "rename" => "renameat2",
+        "poll" => "ppoll",
+        "select" => "pselect6",
+        "pipe" => "pipe2",
+        "dup2" => "dup3",
+        "fork" | "vfork" => "clone",
+        "readlink" => "readlinkat",
+        "symlink" => "symlinkat",
+        "link" => "linkat",
+        "chmod" => "fchmodat",
+        "chown" => "fchownat",
+        "epoll_wait" => "epoll_pwait",
+        "epoll_create" => "epoll_create1",
+        "getdents" => "getdents64",
+        _ => return None,
+    })
+}

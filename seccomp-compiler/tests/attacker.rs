@@ -1,0 +1,417 @@
+//! The compiler from the attacker's side: other ABIs, x32 numbers, garbage in the
+//! high word of 32-bit parameters, sign extension, big-endian argument words,
+//! multiplexers, and the kernel's limits.
+
+use seccomp_bpf::ret::Action;
+use seccomp_bpf::{Endian, MAX_INSNS, SeccompData, SockFilter, cache, check, simulate};
+use seccomp_compiler::{Arch, compile_str};
+
+fn build(src: &str, arch: Arch) -> Vec<SockFilter> {
+    let p = compile_str(src, arch).unwrap_or_else(|e| panic!("{src}: {}", e[0].full_message()));
+    let bpf = p.to_sock_filters().expect("no symbols");
+    check(&bpf).expect("the kernel accepts it");
+    bpf
+}
+
+fn errors(src: &str, arch: Arch) -> Vec<String> {
+    match compile_str(src, arch) {
+        Ok(_) => panic!("{src} should not compile for {arch}"),
+        Err(e) => e.into_iter().map(|d| d.full_message()).collect(),
+    }
+}
+
+fn run(bpf: &[SockFilter], arch: Arch, audit: u32, nr: u32, args: [u64; 6]) -> Action {
+    let endian = if arch.is_big_endian() {
+        Endian::Big
+    } else {
+        Endian::Little
+    };
+    let d = SeccompData {
+        nr: nr as i32,
+        arch: audit,
+        instruction_pointer: 0,
+        args,
+    };
+    Action::from_ret(simulate(bpf, &d, endian).expect("runs"))
+}
+
+fn nr(arch: Arch, name: &str) -> u32 {
+    arch.syscall(name)
+        .unwrap_or_else(|| panic!("{name} on {arch}"))
+        .nr
+}
+
+const X86_64: u32 = 0xc000_003e;
+
+#[test]
+fn a_denylist_does_not_let_x32_or_i386_ptrace_through() {
+    let bpf = build("ptrace => kill; default => allow;", Arch::X86_64);
+    let ptrace = nr(Arch::X86_64, "ptrace");
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, ptrace, [0; 6]),
+        Action::KillProcess
+    );
+    // x32's ptrace is 0x40000209; as an x86_64 number it would be unknown.
+    let x32_ptrace = nr(Arch::X32, "ptrace");
+    assert_eq!(x32_ptrace & 0x4000_0000, 0x4000_0000);
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, x32_ptrace, [0; 6]),
+        Action::KillProcess
+    );
+    // Any number with the x32 bit, and i386 (int 0x80) numbers, are another ABI.
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, 0x4000_0000 | 101, [0; 6]),
+        Action::KillProcess
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, 0x8000_0001, [0; 6]),
+        Action::KillProcess
+    );
+    assert_eq!(
+        run(
+            &bpf,
+            Arch::X86_64,
+            0x4000_0003,
+            nr(Arch::X86, "ptrace"),
+            [0; 6]
+        ),
+        Action::KillProcess
+    );
+    assert_eq!(
+        run(
+            &bpf,
+            Arch::X86_64,
+            0x4000_0003,
+            nr(Arch::X86, "getpid"),
+            [0; 6]
+        ),
+        Action::KillProcess
+    );
+    // −1 is no ABI's number: it gets the unknown action (here the default).
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, u32::MAX, [0; 6]),
+        Action::Allow
+    );
+}
+
+#[test]
+fn x32_is_admitted_only_when_asked_for() {
+    let bpf = build(
+        "arch: x86_64, x32; ptrace => kill; getpid; default => errno(EPERM);",
+        Arch::X86_64,
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, nr(Arch::X32, "ptrace"), [0; 6]),
+        Action::KillProcess
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, nr(Arch::X32, "getpid"), [0; 6]),
+        Action::Allow
+    );
+    assert_eq!(
+        run(
+            &bpf,
+            Arch::X86_64,
+            X86_64,
+            nr(Arch::X86_64, "getpid"),
+            [0; 6]
+        ),
+        Action::Allow
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, nr(Arch::X32, "read"), [0; 6]),
+        Action::Errno(1)
+    );
+}
+
+#[test]
+fn the_high_word_of_a_32_bit_parameter_is_ignored_both_ways() {
+    // `fd` of write is `unsigned int`: the kernel uses the low 32 bits.
+    let deny = build("write: fd == 2 => kill; default => allow;", Arch::X86_64);
+    let allow = build("write: fd == 1; default => kill;", Arch::X86_64);
+    let write = nr(Arch::X86_64, "write");
+    for garbage in [0u64, 0xffff_ffff, 0x1234_5678, 0x8000_0000] {
+        let hi = garbage << 32;
+        assert_eq!(
+            run(&deny, Arch::X86_64, X86_64, write, [hi | 2, 0, 0, 0, 0, 0]),
+            Action::KillProcess
+        );
+        assert_eq!(
+            run(&allow, Arch::X86_64, X86_64, write, [hi | 1, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+        assert_eq!(
+            run(&allow, Arch::X86_64, X86_64, write, [hi | 2, 0, 0, 0, 0, 0]),
+            Action::KillProcess
+        );
+    }
+}
+
+#[test]
+fn signed_32_bit_parameters_compare_signed_whatever_the_extension() {
+    // `dfd` of openat is `int`; AT_FDCWD is -100, passed zero- or sign-extended.
+    let bpf = build(
+        "openat: dfd == -100; openat: dfd < 0 => errno(EBADF); openat => errno(EPERM); default => kill;",
+        Arch::X86_64,
+    );
+    let openat = nr(Arch::X86_64, "openat");
+    for v in [0x0000_0000_ffff_ff9c_u64, 0xffff_ffff_ffff_ff9c] {
+        assert_eq!(
+            run(&bpf, Arch::X86_64, X86_64, openat, [v, 0, 0, 0, 0, 0]),
+            Action::Allow
+        );
+    }
+    for v in [0xffff_ffff_u64, 0x8000_0000, 0xffff_ffff_8000_0000] {
+        assert_eq!(
+            run(&bpf, Arch::X86_64, X86_64, openat, [v, 0, 0, 0, 0, 0]),
+            Action::Errno(9),
+            "{v:#x}"
+        );
+    }
+    for v in [0u64, 3, 0x7fff_ffff, 0xffff_ffff_0000_0003] {
+        assert_eq!(
+            run(&bpf, Arch::X86_64, X86_64, openat, [v, 0, 0, 0, 0, 0]),
+            Action::Errno(1),
+            "{v:#x}"
+        );
+    }
+}
+
+#[test]
+fn sixty_four_bit_parameters_compare_both_words() {
+    // `offset` of lseek is `off_t`: 64 bits, signed.
+    let bpf = build(
+        "lseek: offset == 0x100000002 => errno(1); lseek: offset < -1 => errno(2); lseek: offset > 0xffffffff => errno(3); default => allow;",
+        Arch::X86_64,
+    );
+    let lseek = nr(Arch::X86_64, "lseek");
+    let r = |off: u64| run(&bpf, Arch::X86_64, X86_64, lseek, [0, off, 0, 0, 0, 0]);
+    assert_eq!(r(0x1_0000_0002), Action::Errno(1));
+    assert_eq!(r(0x2), Action::Allow);
+    assert_eq!(r(0x2_0000_0002), Action::Errno(3));
+    assert_eq!(r((-2i64) as u64), Action::Errno(2));
+    assert_eq!(r(u64::MAX), Action::Allow);
+    assert_eq!(r(0x8000_0000_0000_0000), Action::Errno(2));
+    assert_eq!(r(0xffff_ffff), Action::Allow);
+    assert_eq!(r(0x1_0000_0000), Action::Errno(3));
+}
+
+#[test]
+fn big_endian_abis_load_the_high_word_first() {
+    for arch in [Arch::S390x, Arch::Ppc64, Arch::Mips64] {
+        let src = "lseek: offset == 0x100000002 => errno(1); default => allow;";
+        let bpf = build(src, arch);
+        let lseek = nr(arch, "lseek");
+        let audit = arch.audit_arch();
+        assert_eq!(
+            run(&bpf, arch, audit, lseek, [0, 0x1_0000_0002, 0, 0, 0, 0]),
+            Action::Errno(1),
+            "{arch}"
+        );
+        assert_eq!(
+            run(&bpf, arch, audit, lseek, [0, 0x2_0000_0001, 0, 0, 0, 0]),
+            Action::Allow,
+            "{arch}"
+        );
+        // args[1] is at offset 24: its high word at 24 on big-endian.
+        assert!(bpf.iter().any(|i| i.code == 0x20 && i.k == 24), "{arch}");
+    }
+}
+
+#[test]
+fn unconditionally_allowed_syscalls_are_cacheable_and_checked_ones_are_not() {
+    let bpf = build(
+        "read: fd == 0; write: fd == 1; exit_group; getpid; default => kill;",
+        Arch::X86_64,
+    );
+    assert!(cache::is_const_allow(
+        &bpf,
+        X86_64,
+        nr(Arch::X86_64, "exit_group")
+    ));
+    assert!(cache::is_const_allow(
+        &bpf,
+        X86_64,
+        nr(Arch::X86_64, "getpid")
+    ));
+    assert!(!cache::is_const_allow(
+        &bpf,
+        X86_64,
+        nr(Arch::X86_64, "read")
+    ));
+    assert!(!cache::is_const_allow(
+        &bpf,
+        X86_64,
+        nr(Arch::X86_64, "close")
+    ));
+    assert!(!cache::is_const_allow(
+        &bpf,
+        0x4000_0003,
+        nr(Arch::X86, "getpid")
+    ));
+}
+
+#[test]
+fn the_seed_policy_is_short() {
+    let bpf = build(
+        "read: fd == 0; write: fd == 1; exit_group; default => kill;",
+        Arch::X86_64,
+    );
+    assert!(
+        bpf.len() <= 16,
+        "{}",
+        seccomp_bpf::disasm::Disasm::new(&bpf, Endian::Little)
+    );
+}
+
+#[test]
+fn multiplexers_cannot_bypass_argument_checks() {
+    let src = "socket: family == 1; socketcall; default => kill;";
+    let e = errors(src, Arch::X86);
+    assert!(
+        e[0].contains("leaves a bypass on x86") && e[0].contains("socketcall"),
+        "{e:?}"
+    );
+    // Denying the multiplexer, or not checking arguments, is fine.
+    build(
+        "socket: family == 1; socketcall => errno(ENOSYS); default => kill;",
+        Arch::X86,
+    );
+    build("socket; socketcall; default => kill;", Arch::X86);
+    // A denylist that checks socket's arguments while the default lets socketcall through.
+    let e = errors(
+        "socket: family == 17 => errno(EPERM); default => allow;",
+        Arch::S390x,
+    );
+    assert!(e[0].contains("socketcall"), "{e:?}");
+    // x86_64 has no multiplexer.
+    build("socket: family == 1; default => kill;", Arch::X86_64);
+}
+
+/// `write: fd in [0, 1, …, n-1]`, and its length (over the limit, as the error says).
+fn in_list(n: usize) -> (String, usize, Result<usize, String>) {
+    let vals: Vec<String> = (0..n).map(|v| v.to_string()).collect();
+    let src = format!("write: fd in [{}]; default => kill;", vals.join(", "));
+    match compile_str(&src, Arch::X86_64) {
+        Ok(p) => {
+            let len = p.len();
+            (src, len, Ok(len))
+        }
+        Err(e) => {
+            let msg = e[0].full_message();
+            let len = msg
+                .strip_prefix("policy compiles to ")
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            (src, len, Err(msg))
+        }
+    }
+}
+
+#[test]
+fn the_4096_limit_is_enforced_and_the_error_says_by_how_much() {
+    // The largest list that fits, and the next one.
+    let (mut lo, mut hi) = (1usize, 8000usize);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if in_list(mid).1 <= MAX_INSNS {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
+    }
+    let (src, len, fits) = in_list(lo);
+    assert_eq!(fits, Ok(len));
+    assert!(len > MAX_INSNS - 4, "{len}");
+    assert_eq!(build(&src, Arch::X86_64).len(), len);
+    let (_, len, over) = in_list(lo + 1);
+    assert!(len > MAX_INSNS);
+    let msg = over.expect_err("over the limit");
+    let want = format!(
+        "policy compiles to {len} instructions; the kernel accepts at most 4096 ({} over)",
+        len - MAX_INSNS
+    );
+    assert!(msg.starts_with(&want), "{msg}");
+}
+
+#[test]
+fn far_jumps_go_through_trampolines() {
+    // Rules for many syscalls with long argument blocks push returns and blocks far
+    // beyond 255 instructions from the dispatch.
+    let mut src = String::new();
+    // Different values per syscall, or the identical blocks would be shared.
+    for (i, name) in [
+        "read", "write", "close", "lseek", "dup", "pread64", "pwrite64", "fsync",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let vals: Vec<String> = (i * 1000..i * 1000 + 90).map(|v| v.to_string()).collect();
+        src.push_str(&format!(
+            "{name}: arg0 in [{}] => errno(5);\n",
+            vals.join(", ")
+        ));
+    }
+    src.push_str("default => allow;");
+    let bpf = build(&src, Arch::X86_64);
+    assert!(bpf.len() > 700);
+    assert!(
+        bpf.iter().any(|i| i.code == 0x05),
+        "expected at least one `ja` trampoline"
+    );
+    let fsync = nr(Arch::X86_64, "fsync");
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, fsync, [7089, 0, 0, 0, 0, 0]),
+        Action::Errno(5)
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, fsync, [7090, 0, 0, 0, 0, 0]),
+        Action::Allow
+    );
+    assert_eq!(
+        run(
+            &bpf,
+            Arch::X86_64,
+            X86_64,
+            nr(Arch::X86_64, "read"),
+            [0, 0, 0, 0, 0, 0]
+        ),
+        Action::Errno(5)
+    );
+}
+
+#[test]
+fn every_abi_compiles_the_seed_policy_and_rejects_foreign_arches() {
+    for &arch in Arch::ALL {
+        let bpf = build(
+            "read: fd == 0; write: fd == 1; exit_group; default => kill;",
+            arch,
+        );
+        for &other in Arch::ALL {
+            if other.audit_arch() != arch.audit_arch() {
+                assert_eq!(
+                    run(&bpf, arch, other.audit_arch(), nr(arch, "read"), [0; 6]),
+                    Action::KillProcess,
+                    "{arch} vs {other}"
+                );
+            }
+        }
+        assert_eq!(
+            run(&bpf, arch, arch.audit_arch(), nr(arch, "read"), [0; 6]),
+            Action::Allow,
+            "{arch}"
+        );
+        assert_eq!(
+            run(
+                &bpf,
+                arch,
+                arch.audit_arch(),
+                nr(arch, "read"),
+                [1, 0, 0, 0, 0, 0]
+            ),
+            Action::KillProcess,
+            "{arch}"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Policy tokens → one const program per Rust target ABI, each behind its `cfg`.
+//!
+//! A proc macro cannot see the target it expands for, so it compiles the policy
+//! for every ABI a Rust target can have and lets `cfg` pick. Errors are per ABI
+//! too: an error found for every ABI is reported unconditionally, one found only
+//! for some (say, `open` on aarch64) only when compiling for those.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use seccomp_compiler::ir::Operand;
+use seccomp_compiler::program::{Program, Symbol};
+use seccomp_compiler::{Arch, Diagnostic, syntax};
+
+/// Each ABI a Rust target can run under, with the `cfg` that selects it.
+fn targets() -> Vec<(Arch, TokenStream)> {
+    vec![
+        (
+            Arch::X86_64,
+            quote!(all(target_arch = "x86_64", target_pointer_width = "64")),
+        ),
+        (
+            Arch::X32,
+            quote!(all(target_arch = "x86_64", target_pointer_width = "32")),
+        ),
+        (Arch::X86, quote!(target_arch = "x86")),
+        (
+            Arch::Aarch64,
+            quote!(all(
+                target_arch = "aarch64",
+                target_endian = "little",
+                target_pointer_width = "64"
+            )),
+        ),
+        (
+            Arch::Arm,
+            quote!(all(target_arch = "arm", target_endian = "little")),
+        ),
+        (Arch::Riscv64, quote!(target_arch = "riscv64")),
+        (
+            Arch::Ppc64le,
+            quote!(all(target_arch = "powerpc64", target_endian = "little")),
+        ),
+        (
+            Arch::Ppc64,
+            quote!(all(target_arch = "powerpc64", target_endian = "big")),
+        ),
+        (Arch::Ppc, quote!(target_arch = "powerpc")),
+        (Arch::S390x, quote!(target_arch = "s390x")),
+        (
+            Arch::Mips,
+            quote!(all(
+                any(target_arch = "mips", target_arch = "mips32r6"),
+                target_endian = "big"
+            )),
+        ),
+        (
+            Arch::Mipsel,
+            quote!(all(
+                any(target_arch = "mips", target_arch = "mips32r6"),
+                target_endian = "little"
+            )),
+        ),
+        (
+            Arch::Mips64,
+            quote!(all(
+                any(target_arch = "mips64", target_arch = "mips64r6"),
+                target_endian = "big",
+                target_pointer_width = "64"
+            )),
+        ),
+        (
+            Arch::Mipsel64,
+            quote!(all(
+                any(target_arch = "mips64", target_arch = "mips64r6"),
+                target_endian = "little",
+                target_pointer_width = "64"
+            )),
+        ),
+        (
+            Arch::Mips64n32,
+            quote!(all(
+                any(target_arch = "mips64", target_arch = "mips64r6"),
+                target_endian = "big",
+                target_pointer_width = "32"
+            )),
+        ),
+        (
+            Arch::Mipsel64n32,
+            quote!(all(
+                any(target_arch = "mips64", target_arch = "mips64r6"),
+                target_endian = "little",
+                target_pointer_width = "32"
+            )),
+        ),
+        (Arch::Loongarch64, quote!(target_arch = "loongarch64")),
+        (Arch::M68k, quote!(target_arch = "m68k")),
+    ]
+}
+
+const PROGRAM: &str = "__SECCOMP_PROGRAM";
+
+/// Expands `seccomp! { … }`.
+pub fn filter(input: TokenStream) -> TokenStream {
+    let program = syn::Ident::new(PROGRAM, Span::call_site());
+    let ast = match syntax::parse(input) {
+        Ok(ast) => ast,
+        Err(diags) => {
+            let errors = diags.iter().map(compile_error);
+            let placeholder = placeholder(&program);
+            return quote!({
+                #(#errors)*
+                #placeholder
+                ::seccomp_rt::__private::Filter::from_static(&#program)
+            });
+        }
+    };
+
+    let targets = targets();
+    let results: Vec<Result<Program, Vec<Diagnostic>>> = targets
+        .iter()
+        .map(|(arch, _)| seccomp_compiler::compile(&ast, *arch))
+        .collect();
+
+    // Errors every ABI has are the policy's own; the rest belong to their ABIs.
+    let key = |d: &Diagnostic| (format!("{:?}", d.span), d.full_message());
+    let universal: Vec<&Diagnostic> = match &results[0] {
+        Err(first) => first
+            .iter()
+            .filter(|d| {
+                results.iter().all(|r| {
+                    r.as_ref()
+                        .is_err_and(|ds| ds.iter().any(|e| key(e) == key(d)))
+                })
+            })
+            .collect(),
+        Ok(_) => Vec::new(),
+    };
+    let universal_keys: Vec<_> = universal.iter().map(|d| key(d)).collect();
+
+    let mut items = Vec::new();
+    for d in &universal {
+        items.push(compile_error(d));
+    }
+    for ((_, cfg), result) in targets.iter().zip(&results) {
+        match result {
+            Ok(p) => items.push(program_item(&program, cfg, p)),
+            Err(diags) => {
+                for d in diags.iter().filter(|d| !universal_keys.contains(&key(d))) {
+                    let e = compile_error(d);
+                    items.push(quote!(#[cfg(#cfg)] #e));
+                }
+                let placeholder = placeholder(&program);
+                items.push(quote!(#[cfg(#cfg)] #placeholder));
+            }
+        }
+    }
+    let supported: Vec<&TokenStream> = targets.iter().map(|(_, c)| c).collect();
+    let placeholder = placeholder(&program);
+    quote!({
+        #(#items)*
+        #[cfg(not(any(#(#supported),*)))]
+        ::core::compile_error!("seccomp! has no filter for this target: seccomp filters exist for Linux on x86_64, x32, x86, aarch64, arm, riscv64, powerpc, powerpc64, s390x, mips, mips64, loongarch64 and m68k (little-endian arm and aarch64 only)");
+        #[cfg(not(any(#(#supported),*)))]
+        #placeholder
+        ::seccomp_rt::__private::Filter::from_static(&#program)
+    })
+}
+
+fn compile_error(d: &Diagnostic) -> TokenStream {
+    let msg = d.full_message();
+    quote_spanned!(d.span=> ::core::compile_error!{ #msg })
+}
+
+/// A well-typed program for when the policy has errors, so that rustc reports
+/// only ours.
+fn placeholder(program: &syn::Ident) -> TokenStream {
+    quote! {
+        static #program: [::seccomp_rt::__private::SockFilter; 1] =
+            [::seccomp_rt::__private::SockFilter { code: 0x06, jt: 0, jf: 0, k: 0x8000_0000 }];
+    }
+}
+
+fn program_item(program: &syn::Ident, cfg: &TokenStream, p: &Program) -> TokenStream {
+    let n = p.instrs.len();
+    let instrs = p.instrs.iter().map(|i| {
+        let (code, jt, jf) = (i.code, i.jt, i.jf);
+        let k = operand(i.k, &p.symbols);
+        quote!(::seccomp_rt::__private::SockFilter { code: #code, jt: #jt, jf: #jf, k: #k })
+    });
+    let checks = p.symbols.iter().map(symbol_check);
+    quote! {
+        #[cfg(#cfg)]
+        static #program: [::seccomp_rt::__private::SockFilter; #n] = {
+            #(#checks)*
+            [#(#instrs),*]
+        };
+    }
+}
+
+fn operand(k: Operand, symbols: &[Symbol]) -> TokenStream {
+    match k {
+        Operand::Imm(v) => quote!(#v),
+        Operand::Sym {
+            sym,
+            half,
+            and,
+            xor,
+        } => {
+            let expr = &symbols[sym as usize].expr;
+            let shift: u32 = if half == seccomp_compiler::ir::Half::Hi {
+                32
+            } else {
+                0
+            };
+            quote!({
+                const V: i128 = #expr;
+                (((V as u64) >> #shift) as u32 & #and) ^ #xor
+            })
+        }
+    }
+}
+
+/// A const assertion, at the constant's path, that its value fits the parameter.
+fn symbol_check(s: &Symbol) -> TokenStream {
+    let (expr, min, max) = (&s.expr, s.min, s.max);
+    let msg = format!(
+        "this constant does not fit {}: values range from {min} to {max}",
+        s.what
+    );
+    quote_spanned!(s.span=> const _: () = ::core::assert!({ let v: i128 = #expr; v >= #min && v <= #max }, #msg);)
+}
+
+/// Expands `#[seccomp_rt::main(policy)] fn main() { body }` into a `main` whose
+/// first statement installs the policy, failing closed: if the kernel refuses it,
+/// the process aborts with a message before the body runs.
+///
+/// Whatever other attribute is on the function (`#[tokio::main]`, in either order)
+/// keeps working: the install goes first in whatever body this attribute sees, and
+/// it synchronises every thread already started (TSYNC).
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    let filter = filter(args);
+    let mut func: syn::ItemFn = match syn::parse2(item) {
+        Ok(f) => f,
+        Err(e) => return e.to_compile_error(),
+    };
+    let install: syn::Stmt = syn::parse_quote! {
+        {
+            static __SECCOMP_FILTER: ::seccomp_rt::Filter = #filter;
+            ::seccomp_rt::__private::install_or_abort(&__SECCOMP_FILTER);
+        }
+    };
+    func.block.stmts.insert(0, install);
+    quote!(#func)
+}

@@ -1,0 +1,68 @@
+use core::fmt;
+
+use seccomp_bpf::CheckError;
+
+/// Why a filter was not installed. Nothing is installed when an error is returned.
+///
+/// ```
+/// let e = seccomp_rt::Error::Refused { errno: libc::EACCES };
+/// assert!(e.to_string().contains("CAP_SYS_ADMIN"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The program breaks the kernel's rules; it was not offered to the kernel.
+    InvalidProgram(CheckError),
+    /// `prctl(PR_SET_NO_NEW_PRIVS)` failed with this errno.
+    NoNewPrivs {
+        /// The errno.
+        errno: i32,
+    },
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)` (or `prctl(PR_SET_SECCOMP)`) failed.
+    Refused {
+        /// The errno.
+        errno: i32,
+    },
+    /// With TSYNC, another thread could not be synchronised (it has a filter of its
+    /// own that is not an ancestor of ours, or is in strict mode).
+    TsyncFailed {
+        /// That thread's id.
+        tid: i32,
+    },
+    /// TSYNC was asked for, `seccomp(2)` is missing (Linux before 3.17), and the
+    /// process already has several threads: `prctl` could filter only this one.
+    TsyncUnavailable,
+    /// The kernel has no seccomp filter mode (`CONFIG_SECCOMP_FILTER` is off).
+    Unsupported,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::InvalidProgram(e) => write!(f, "the kernel would refuse the program: {e}"),
+            Error::NoNewPrivs { errno } => write!(f, "prctl(PR_SET_NO_NEW_PRIVS) failed (errno {errno})"),
+            Error::Refused { errno } => {
+                let why = match errno {
+                    libc::EINVAL => "EINVAL: the kernel refused the program or a flag it does not know (flags need Linux 3.17+ for TSYNC, 4.14+ for LOG, 4.17+ for SPEC_ALLOW)",
+                    libc::EACCES => "EACCES: without PR_SET_NO_NEW_PRIVS, installing a filter needs CAP_SYS_ADMIN",
+                    libc::EFAULT => "EFAULT: the program's address is invalid",
+                    libc::ENOMEM => "ENOMEM: out of memory, or the filters attached to this thread would exceed the kernel's limit of 32768 instructions in total (each filter counts 4 more)",
+                    libc::ESRCH => "ESRCH: another thread could not be synchronised",
+                    libc::EBUSY => "EBUSY: a listener was asked for, but another filter of this process already has one",
+                    libc::ENOSYS => "ENOSYS: this kernel has no seccomp(2)",
+                    _ => "",
+                };
+                if why.is_empty() {
+                    write!(f, "the kernel refused to install the filter (errno {errno})")
+                } else {
+                    write!(f, "the kernel refused to install the filter: {why}")
+                }
+            }
+            Error::TsyncFailed { tid } => write!(f, "thread {tid} could not be synchronised to the new filter (it has an unrelated filter of its own); nothing was installed"),
+            Error::TsyncUnavailable => f.write_str("this kernel has no seccomp(2) (Linux before 3.17), so the filter cannot be applied to the threads already running; install it before starting threads, or turn TSYNC off"),
+            Error::Unsupported => f.write_str("this kernel has no seccomp filter mode (CONFIG_SECCOMP_FILTER is off)"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}

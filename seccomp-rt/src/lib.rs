@@ -1,0 +1,73 @@
+//! Seccomp filters written inline, compiled at build time for the target's ABI, and
+//! installed by a `no_std` runtime that never allocates.
+//!
+//! ```no_run
+//! use seccomp_rt::{Filter, seccomp};
+//!
+//! static STDIO_ONLY: Filter = seccomp! {
+//!     read: fd == 0;
+//!     write: fd == 1 || fd == 2;
+//!     exit_group;
+//!     default => kill;
+//! };
+//!
+//! fn main() {
+//!     STDIO_ONLY.install().expect("seccomp");
+//!     // from here on, any other syscall kills the process
+//! }
+//! ```
+//!
+//! The language is described on [`seccomp!`]. A filter can also be run in-process
+//! exactly as the kernel would run it ([`Filter::evaluate`]), which makes policies
+//! unit-testable, and printed as assembly (`Display`).
+#![no_std]
+#![deny(missing_docs)]
+
+mod error;
+mod filter;
+mod install;
+mod sys;
+
+pub use error::Error;
+pub use filter::{AUDIT_ARCH, Filter};
+pub use install::Installer;
+pub use seccomp_bpf::ret::Action;
+pub use seccomp_bpf::{CheckError, Endian, SeccompData, SockFilter};
+
+#[doc = include_str!("../../docs/language.md")]
+pub use seccomp_macros::seccomp;
+
+/// Installs a policy before the first line of `main` runs.
+///
+/// ```no_run
+/// #[seccomp_rt::main(
+///     @rust_runtime;
+///     write: fd == 1 || fd == 2;
+///     default => kill;
+/// )]
+/// fn main() {
+///     println!("the filter is already installed");
+/// }
+/// ```
+///
+/// If the kernel refuses the filter, the process prints why and aborts before the
+/// body runs: it never runs unprotected. The policy language is that of
+/// [`seccomp!`]; its errors point at the tokens inside the attribute. Installation
+/// uses TSYNC, so under `#[tokio::main]` (in either order) threads already started
+/// are filtered too.
+pub use seccomp_macros::main;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::filter::Filter;
+    pub use seccomp_bpf::SockFilter;
+
+    /// The `#[seccomp_rt::main]` prologue: install or abort, never run unprotected.
+    pub fn install_or_abort(filter: &Filter) {
+        if let Err(e) = filter.install() {
+            crate::sys::abort_with(format_args!(
+                "seccomp_rt::main: the seccomp filter was not installed: {e}\n"
+            ));
+        }
+    }
+}

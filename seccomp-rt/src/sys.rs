@@ -1,0 +1,211 @@
+//! Every system call the runtime makes, and nothing else. The only `unsafe` code.
+
+use core::fmt::{self, Write};
+
+use seccomp_bpf::SockFilter;
+
+/// `SECCOMP_FILTER_FLAG_TSYNC`
+pub const FLAG_TSYNC: libc::c_ulong = 1;
+/// `SECCOMP_FILTER_FLAG_LOG`
+pub const FLAG_LOG: libc::c_ulong = 2;
+/// `SECCOMP_FILTER_FLAG_SPEC_ALLOW`
+pub const FLAG_SPEC_ALLOW: libc::c_ulong = 4;
+const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
+const SECCOMP_MODE_FILTER: libc::c_ulong = 2;
+
+// The AUDIT_ARCH_* value of each target (include/uapi/linux/audit.h).
+#[cfg(target_arch = "x86_64")]
+pub const AUDIT_ARCH: u32 = 0xc000_003e;
+#[cfg(target_arch = "x86")]
+pub const AUDIT_ARCH: u32 = 0x4000_0003;
+#[cfg(target_arch = "aarch64")]
+pub const AUDIT_ARCH: u32 = 0xc000_00b7;
+#[cfg(target_arch = "arm")]
+pub const AUDIT_ARCH: u32 = 0x4000_0028;
+#[cfg(target_arch = "riscv64")]
+pub const AUDIT_ARCH: u32 = 0xc000_00f3;
+#[cfg(all(target_arch = "powerpc64", target_endian = "big"))]
+pub const AUDIT_ARCH: u32 = 0x8000_0015;
+#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
+pub const AUDIT_ARCH: u32 = 0xc000_0015;
+#[cfg(target_arch = "powerpc")]
+pub const AUDIT_ARCH: u32 = 0x0000_0014;
+#[cfg(target_arch = "s390x")]
+pub const AUDIT_ARCH: u32 = 0x8000_0016;
+#[cfg(all(
+    any(target_arch = "mips", target_arch = "mips32r6"),
+    target_endian = "big"
+))]
+pub const AUDIT_ARCH: u32 = 0x0000_0008;
+#[cfg(all(
+    any(target_arch = "mips", target_arch = "mips32r6"),
+    target_endian = "little"
+))]
+pub const AUDIT_ARCH: u32 = 0x4000_0008;
+#[cfg(all(
+    any(target_arch = "mips64", target_arch = "mips64r6"),
+    target_endian = "big",
+    target_pointer_width = "64"
+))]
+pub const AUDIT_ARCH: u32 = 0x8000_0008;
+#[cfg(all(
+    any(target_arch = "mips64", target_arch = "mips64r6"),
+    target_endian = "little",
+    target_pointer_width = "64"
+))]
+pub const AUDIT_ARCH: u32 = 0xc000_0008;
+#[cfg(all(
+    any(target_arch = "mips64", target_arch = "mips64r6"),
+    target_endian = "big",
+    target_pointer_width = "32"
+))]
+pub const AUDIT_ARCH: u32 = 0xa000_0008;
+#[cfg(all(
+    any(target_arch = "mips64", target_arch = "mips64r6"),
+    target_endian = "little",
+    target_pointer_width = "32"
+))]
+pub const AUDIT_ARCH: u32 = 0xe000_0008;
+#[cfg(target_arch = "loongarch64")]
+pub const AUDIT_ARCH: u32 = 0xc000_0102;
+#[cfg(target_arch = "m68k")]
+pub const AUDIT_ARCH: u32 = 0x0000_0004;
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64",
+    target_arch = "powerpc64",
+    target_arch = "powerpc",
+    target_arch = "s390x",
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6",
+    target_arch = "loongarch64",
+    target_arch = "m68k",
+)))]
+compile_error!("seccomp-rt: this target has no seccomp filters");
+
+fn errno() -> i32 {
+    // SAFETY: the errno location of the calling thread is always valid.
+    #[cfg(not(target_os = "android"))]
+    unsafe {
+        *libc::__errno_location()
+    }
+    // SAFETY: as above.
+    #[cfg(target_os = "android")]
+    unsafe {
+        *libc::__errno()
+    }
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`; `Err(errno)`.
+pub fn set_no_new_privs() -> Result<(), i32> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_NO_NEW_PRIVS,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r == 0 { Ok(()) } else { Err(errno()) }
+}
+
+fn fprog(program: &[SockFilter]) -> libc::sock_fprog {
+    libc::sock_fprog {
+        // The caller checked the program: 1 ≤ len ≤ 4096.
+        len: u16::try_from(program.len()).unwrap_or(u16::MAX),
+        // The kernel only reads the program; `SockFilter` has `sock_filter`'s layout.
+        filter: program.as_ptr().cast::<libc::sock_filter>().cast_mut(),
+    }
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, program)`; `Ok(return value)`, which is a
+/// thread id when TSYNC fails, or `Err(errno)`.
+pub fn seccomp_set_filter(
+    flags: libc::c_ulong,
+    program: &[SockFilter],
+) -> Result<libc::c_long, i32> {
+    let prog = fprog(program);
+    // SAFETY: `prog` points at `program`, which outlives the call; the kernel copies it.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_SET_MODE_FILTER,
+            flags,
+            &raw const prog,
+        )
+    };
+    if r >= 0 { Ok(r) } else { Err(errno()) }
+}
+
+/// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program)`; `Err(errno)`.
+pub fn prctl_set_filter(program: &[SockFilter]) -> Result<(), i32> {
+    let prog = fprog(program);
+    // SAFETY: as in `seccomp_set_filter`.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            SECCOMP_MODE_FILTER,
+            &raw const prog,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// The number of threads of the process (`/proc/self/stat`, field 20), read into a
+/// stack buffer; `None` if it cannot be read.
+pub fn thread_count() -> Option<u32> {
+    let mut buf = [0u8; 1024];
+    // SAFETY: a NUL-terminated path; the descriptor is closed below.
+    let fd = unsafe {
+        libc::open(
+            c"/proc/self/stat".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `buf` is valid for its length.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // SAFETY: `fd` is ours.
+    unsafe { libc::close(fd) };
+    let text = buf.get(..usize::try_from(n).ok()?)?;
+    // The command name (field 2) may hold spaces; fields 3… follow its last ')'.
+    let after = &text[text.iter().rposition(|&b| b == b')')? + 1..];
+    let field = after
+        .split(|&b| b == b' ')
+        .filter(|f| !f.is_empty())
+        .nth(17)?;
+    core::str::from_utf8(field).ok()?.parse().ok()
+}
+
+/// Writes a message to stderr without allocating, then aborts.
+pub fn abort_with(args: fmt::Arguments<'_>) -> ! {
+    struct Stderr;
+    impl Write for Stderr {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let mut bytes = s.as_bytes();
+            while !bytes.is_empty() {
+                // SAFETY: `bytes` is valid for its length.
+                let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+                if n <= 0 {
+                    return Err(fmt::Error);
+                }
+                bytes = &bytes[usize::try_from(n).unwrap_or(bytes.len())..];
+            }
+            Ok(())
+        }
+    }
+    let _ = Stderr.write_fmt(args);
+    // SAFETY: ends the process.
+    unsafe { libc::abort() }
+}

@@ -1,0 +1,172 @@
+//! The real kernel: the seed example, and the three-way cross-check — the policy's
+//! meaning, the simulator, and what the kernel does — on the native ABI.
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use seccomp_bpf::ret::Action;
+use seccomp_bpf::{Endian, SeccompData, simulate};
+use seccomp_compiler::{Arch, compile_resolved, interp, resolve, syntax};
+use seccomp_tests::{Call, Outcome, child_main, run_in_child};
+
+fn example(name: &str) -> PathBuf {
+    // target/<profile>/deps/kernel-HASH → target/<profile>/examples/NAME
+    let mut p = std::env::current_exe().expect("test binary");
+    p.pop();
+    p.pop();
+    p.push("examples");
+    p.push(name);
+    assert!(
+        p.exists(),
+        "{} is missing: `cargo test` builds the examples first",
+        p.display()
+    );
+    p
+}
+
+fn seed(action: &str, stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(example("seed"))
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn seed example");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn seed_policy_lets_stdin_be_read() {
+    let out = seed("read", b"ping\n");
+    assert!(
+        out.status.success(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"ping\n");
+}
+
+#[test]
+fn seed_policy_lets_stdout_be_written() {
+    let out = seed("stdout", b"");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(out.stdout, b"hello from the sandbox\n");
+}
+
+#[test]
+fn seed_policy_kills_a_write_to_stderr() {
+    let out = seed("stderr", b"");
+    assert_eq!(out.status.signal(), Some(libc::SIGSYS), "{:?}", out.status);
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn seed_policy_kills_any_other_syscall() {
+    let out = seed("getpid", b"");
+    assert_eq!(out.status.signal(), Some(libc::SIGSYS), "{:?}", out.status);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_errno_rule_returns_its_errno() {
+    let out = seed("eperm-getpid", b"");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("getpid failed: errno {}\n", libc::EPERM)
+    );
+}
+
+/// The entry point of the children of the cross-check.
+#[test]
+fn child() {
+    child_main();
+}
+
+/// What the kernel should do, given the action the policy decides.
+fn expected(action: Action) -> Option<Outcome> {
+    Some(match action {
+        Action::KillProcess | Action::KillThread | Action::Trap(_) => Outcome::Signal(libc::SIGSYS),
+        Action::Errno(e) => Outcome::Ran(i32::from(e)),
+        // A `trace` with no tracer attached fails the syscall with ENOSYS.
+        Action::Trace(_) => Outcome::Ran(libc::ENOSYS),
+        // Allowed: the syscall's own result, whatever it is (checked below).
+        Action::Allow | Action::Log => return None,
+        Action::Notify => unreachable!("no notify in these policies"),
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn meaning_simulator_and_kernel_agree_on_x86_64() {
+    // `lseek(fd, offset, whence)` and `fcntl(fd, cmd, arg)`: harmless in a child
+    // whatever the arguments, and typed: `fd`, `whence` and `cmd` are `unsigned int`
+    // (low 32 bits), `offset` is `off_t` (all 64 bits, signed), `arg` `unsigned long`.
+    // Errnos chosen by the policies are ≥ 100, above any these calls return.
+    let policies = [
+        "lseek: fd == 7 => errno(101); lseek: offset < -5 => errno(102); lseek: whence & 4 != 0 => errno(103); exit_group; default => kill;",
+        "lseek: fd in [3, 4294967295] && offset >= 0x100000000 => errno(110); lseek: !(offset > -1) => trap; lseek: whence > 2 => kill; exit_group; default => allow;",
+        "lseek: offset == -1 || offset == 0x7fffffff00000000 => errno(120); lseek: fd & 0xffff0000 == 0 => allow; exit_group; default => errno(121);",
+        "fcntl: arg == 0xffffffff00000000 => errno(130); fcntl: cmd < 10 && fd != 7 => allow; fcntl => errno(131); exit_group; default => kill;",
+    ];
+    let args: &[[u64; 6]] = &[
+        [7, 0, 0, 0, 0, 0],
+        [0xdead_beef_0000_0007, 0, 0, 0, 0, 0], // garbage above a 32-bit fd
+        [100, (-6i64) as u64, 0, 0, 0, 0],
+        [100, (-5i64) as u64, 0, 0, 0, 0],
+        [100, 0, 4, 0, 0, 0],
+        [100, 0, 0xffff_ffff_0000_0003, 0, 0, 0],
+        [3, 0x1_0000_0000, 0, 0, 0, 0],
+        [0xffff_ffff, 0x1_0000_0001, 1, 0, 0, 0],
+        [0x1_0000_0003, 0x1_0000_0000, 1, 0, 0, 0],
+        [100, u64::MAX, 0, 0, 0, 0],
+        [100, 0x7fff_ffff_0000_0000, 0, 0, 0, 0],
+        [0x0001_0000, 5, 0, 0, 0, 0],
+        [0xffff_ffff_0000_0000, 5, 9, 0, 0, 0],
+        [0, 20, 0, 0, 0, 0],
+    ];
+    let mut checked = 0;
+    for text in policies {
+        let resolved = resolve::resolve(&syntax::parse_str(text).expect("parses"), Arch::X86_64)
+            .expect("resolves");
+        let program = compile_resolved(&resolved)
+            .expect("compiles")
+            .to_sock_filters()
+            .expect("no symbols");
+        for &nr in &[libc::SYS_lseek, libc::SYS_fcntl] {
+            for a in args {
+                let data = SeccompData {
+                    nr: nr as i32,
+                    arch: Arch::X86_64.audit_arch(),
+                    instruction_pointer: 0,
+                    args: *a,
+                };
+                let meaning = interp::evaluate(&resolved, &data).expect("no symbols");
+                let simulated =
+                    Action::from_ret(simulate(&program, &data, Endian::Little).expect("runs"));
+                assert_eq!(simulated, meaning, "{text}\n{data:x?}");
+                let kernel = run_in_child("child", &program, &Call { nr, args: *a });
+                match expected(meaning) {
+                    Some(want) => {
+                        assert_eq!(kernel, want, "{text}\n{data:x?}: policy says {meaning}")
+                    }
+                    None => assert!(
+                        matches!(kernel, Outcome::Ran(e) if e < 100),
+                        "{text}\n{data:x?}: policy says {meaning}, kernel {kernel:?}"
+                    ),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, policies.len() * 2 * args.len());
+}

@@ -1,0 +1,10 @@
+use seccomp_rt::{Filter, seccomp};
+
+static F: Filter = seccomp! {
+    getpid => errno(EPREM);
+    default => kill;
+};
+
+fn main() {
+    let _ = F.len();
+}

@@ -1,0 +1,11 @@
+// A misspelt constant is rustc's to report, at the user's path.
+use seccomp_rt::{Filter, seccomp};
+
+static F: Filter = seccomp! {
+    socket: domain == libc::AF_UNIXX;
+    default => kill;
+};
+
+fn main() {
+    let _ = F.len();
+}

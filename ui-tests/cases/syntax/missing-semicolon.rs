@@ -1,0 +1,11 @@
+use seccomp_rt::{Filter, seccomp};
+
+static F: Filter = seccomp! {
+    read: fd == 0
+    write: fd == 1;
+    default => kill;
+};
+
+fn main() {
+    let _ = F.len();
+}
