@@ -2,7 +2,7 @@
 use seccomp_rt::{Filter, seccomp};
 
 static F: Filter = seccomp! {
-    socket: domain == libc::AF_UNIXX;
+    socket: family == libc::AF_UNIXX;
     default => kill;
 };
 

@@ -4,7 +4,7 @@ use seccomp_rt::{Filter, seccomp};
 static F: Filter = seccomp! {
     read: fd == ;
     write: fd == 1 fd == 2;
-    close: (fd == 3;
+    close: fd == 3 3;
     default => kill;
 };
 
