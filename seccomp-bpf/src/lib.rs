@@ -4,7 +4,7 @@
 //! ([`SockFilter`], layout-compatible with the kernel's `struct sock_filter`), the
 //! opcodes seccomp accepts, the layout of `struct seccomp_data`, the return
 //! values ([`ret`]), an exact simulator ([`simulate`]), the kernel's acceptance
-//! rules ([`check`]), an emulation of the kernel's action cache
+//! rules ([`check()`]), an emulation of the kernel's action cache
 //! ([`cache::is_const_allow`]) and a disassembler ([`disasm`]).
 //!
 //! ```

@@ -1,4 +1,4 @@
-//! Names → numbers for one target: `ast::Policy` → [`resolved::Policy`].
+//! Names → numbers for one target: `ast::Policy` → [`crate::resolved::Policy`].
 
 use std::collections::{BTreeMap, HashSet};
 
