@@ -1,6 +1,6 @@
 //! Names → numbers for one target: `ast::Policy` → [`crate::resolved::Policy`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -153,8 +153,8 @@ impl Resolver {
         let unknown = s.unknown.map_or(default, |a| self.action(a, arch));
         let mut explicit: BTreeMap<u32, SyscallRules> = BTreeMap::new();
         let mut from_groups: BTreeMap<u32, Rule> = BTreeMap::new();
-        // Which rule made a syscall unconditional, for the unreachable-rule error.
-        let mut unconditional: BTreeMap<u32, Span> = BTreeMap::new();
+        // The syscalls that already have a rule without condition.
+        let mut unconditional: BTreeSet<u32> = BTreeSet::new();
 
         for st in &ast.statements {
             let Statement::Rule(rule) = st else { continue };
@@ -265,7 +265,7 @@ impl Resolver {
     fn push_rule(
         &mut self,
         explicit: &mut BTreeMap<u32, SyscallRules>,
-        unconditional: &mut BTreeMap<u32, Span>,
+        unconditional: &mut BTreeSet<u32>,
         nr: u32,
         name: Option<&'static str>,
         has_condition: bool,
@@ -275,9 +275,8 @@ impl Resolver {
     ) {
         // A rule after an unconditional rule for the same syscall can never match:
         // the earlier rule decides every call.
-        if let Some(&earlier) = unconditional.get(&nr) {
+        if unconditional.contains(&nr) {
             let shown = name.map_or_else(|| format!("syscall {nr}"), |n| format!("`{n}`"));
-            let _ = earlier;
             self.error(
                 Diagnostic::error(span, format!("unreachable rule: an earlier rule for {shown} has no condition, so it matches every call"))
                     .with_help("rules are tried in order and the first match wins; move this rule before the unconditional one, or remove it"),
@@ -285,7 +284,7 @@ impl Resolver {
             return;
         }
         if !has_condition {
-            unconditional.insert(nr, span);
+            unconditional.insert(nr);
         }
         if has_condition && predicate.is_none() {
             return; // its errors are reported

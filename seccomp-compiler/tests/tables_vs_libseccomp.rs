@@ -40,7 +40,11 @@ fn column(arch: Arch) -> (&'static str, u32, bool) {
 
 #[test]
 fn every_number_agrees_with_libseccomp_but_the_known_differences() {
-    let csv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/libseccomp-syscalls.csv")).expect("fixture");
+    let csv = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/libseccomp-syscalls.csv"
+    ))
+    .expect("fixture");
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -48,7 +52,10 @@ fn every_number_agrees_with_libseccomp_but_the_known_differences() {
     let mut pairs = 0;
     for &arch in Arch::ALL {
         let (col, offset, x32) = column(arch);
-        let i = header.iter().position(|h| *h == col).unwrap_or_else(|| panic!("no column {col}"));
+        let i = header
+            .iter()
+            .position(|h| *h == col)
+            .unwrap_or_else(|| panic!("no column {col}"));
         let mut theirs = BTreeSet::new();
         for r in &rows {
             let name = r[0];
@@ -60,7 +67,11 @@ fn every_number_agrees_with_libseccomp_but_the_known_differences() {
             theirs.insert(name);
             pairs += 1;
             match arch.syscall(name) {
-                Some(sc) => assert_eq!(sc.nr, nr, "{arch} {name}: ours {:#x}, libseccomp's {nr:#x}", sc.nr),
+                Some(sc) => assert_eq!(
+                    sc.nr, nr,
+                    "{arch} {name}: ours {:#x}, libseccomp's {nr:#x}",
+                    sc.nr
+                ),
                 None => {
                     differences.insert((arch.as_str(), name));
                 }
@@ -73,7 +84,10 @@ fn every_number_agrees_with_libseccomp_but_the_known_differences() {
         }
     }
     let known: BTreeSet<(&str, &str)> = KNOWN.iter().map(|&(a, n, _)| (a, n)).collect();
-    assert_eq!(differences, known, "differences with libseccomp other than the known ones");
+    assert_eq!(
+        differences, known,
+        "differences with libseccomp other than the known ones"
+    );
     assert!(pairs > 9000, "{pairs}");
 }
 
@@ -81,13 +95,25 @@ fn every_number_agrees_with_libseccomp_but_the_known_differences() {
 fn the_index_by_number_is_sorted_and_complete() {
     for &arch in Arch::ALL {
         let t = arch.table();
-        let nrs: Vec<u32> = t.by_nr.iter().map(|&i| t.syscalls[usize::from(i)].nr).collect();
+        let nrs: Vec<u32> = t
+            .by_nr
+            .iter()
+            .map(|&i| t.syscalls[usize::from(i)].nr)
+            .collect();
         assert!(nrs.windows(2).all(|w| w[0] < w[1]), "{arch}");
         for sc in t.syscalls {
-            assert_eq!(arch.syscall_by_nr(sc.nr).map(|s| s.nr), Some(sc.nr), "{arch} {}", sc.name);
+            assert_eq!(
+                arch.syscall_by_nr(sc.nr).map(|s| s.nr),
+                Some(sc.nr),
+                "{arch} {}",
+                sc.name
+            );
             assert_eq!(arch.syscall(sc.name).map(|s| s.nr), Some(sc.nr));
         }
-        assert!(t.syscalls.windows(2).all(|w| w[0].name < w[1].name), "{arch}");
+        assert!(
+            t.syscalls.windows(2).all(|w| w[0].name < w[1].name),
+            "{arch}"
+        );
     }
 }
 
@@ -106,7 +132,11 @@ fn hand_checked_facts() {
     assert_eq!(Arch::X32.audit_arch(), 0xc000_003e);
     assert_eq!(Arch::Sh.audit_arch(), 0x4000_002a);
     assert_eq!(Arch::Sheb.audit_arch(), 0x0000_002a);
-    assert!(Arch::S390x.is_big_endian() && !Arch::Ppc64le.is_big_endian() && Arch::Ppc64.is_big_endian());
+    assert!(
+        Arch::S390x.is_big_endian()
+            && !Arch::Ppc64le.is_big_endian()
+            && Arch::Ppc64.is_big_endian()
+    );
     for &a in Arch::ALL {
         assert_eq!(a.errno("EPERM"), Some(1), "{a}");
     }
@@ -125,12 +155,20 @@ fn hand_checked_facts() {
     assert_eq!(params(Arch::X86_64, "lseek")[1].class, ParamClass::Long);
     // i386 pread64 is ia32_pread64(fd, ubuf, count, poslo, poshi): plain 32-bit halves.
     let p = params(Arch::X86, "pread64");
-    assert_eq!(p.iter().map(|p| p.name).collect::<Vec<_>>(), ["fd", "ubuf", "count", "poslo", "poshi"]);
+    assert_eq!(
+        p.iter().map(|p| p.name).collect::<Vec<_>>(),
+        ["fd", "ubuf", "count", "poslo", "poshi"]
+    );
     // arm pread64 has a padded 64-bit `pos`: it cannot be named.
     let p = params(Arch::Arm, "pread64");
     assert_eq!(p[3].class, ParamClass::Split64);
     // x86_64 and s390x clone orders differ.
-    let names = |a: Arch| params(a, "clone").iter().map(|p| p.name).collect::<Vec<_>>();
+    let names = |a: Arch| {
+        params(a, "clone")
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(Arch::X86_64)[..2], ["clone_flags", "newsp"]);
     assert_eq!(names(Arch::S390x)[..2], ["newsp", "clone_flags"]);
     assert_eq!(params(Arch::X86_64, "open")[2].class, ParamClass::Uint16);
