@@ -112,3 +112,62 @@ pub fn child_main() {
     // SAFETY: ends the process with exit_group alone.
     unsafe { libc::_exit(code) }
 }
+
+/// The environment variable that selects a scenario in a child test binary.
+pub const SCENARIO_ENV: &str = "SECCOMP_TESTS_SCENARIO";
+
+/// Runs `scenario` in a child: re-executes the current test binary's test
+/// `child_test`, which must call [`scenario_main`]. Returns what the child printed
+/// and how it ended.
+#[must_use]
+pub fn run_scenario(child_test: &str, scenario: &str) -> std::process::Output {
+    let mut o = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            child_test,
+            "--nocapture",
+            "--test-threads=1",
+            "--quiet",
+        ])
+        .env(SCENARIO_ENV, scenario)
+        .output()
+        .expect("spawn child");
+    // Keep what the scenario printed, not the test harness's header.
+    let header = b"running 1 test\n";
+    if let Some(at) = o.stdout.windows(header.len()).position(|w| w == header) {
+        o.stdout.drain(..at + header.len());
+    }
+    o
+}
+
+/// In a child started by [`run_scenario`]: runs the scenario named in the
+/// environment from `scenarios`, then exits with `_exit(0)` (flushing nothing,
+/// making no other syscall). Returns at once in a process that is not such a child.
+pub fn scenario_main(scenarios: &[(&str, fn())]) {
+    let Ok(name) = std::env::var(SCENARIO_ENV) else {
+        return;
+    };
+    let (_, f) = scenarios
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("known scenario");
+    f();
+    // SAFETY: ends the process with exit_group alone.
+    unsafe { libc::_exit(0) }
+}
+
+/// Writes to stdout with `write(2)` alone, for children whose filter allows little.
+pub fn say(text: &str) {
+    // SAFETY: `text` is valid for its length.
+    unsafe { libc::write(1, text.as_ptr().cast(), text.len()) };
+}
+
+/// Describes how a child ended, for assertions.
+#[must_use]
+pub fn ended(o: &std::process::Output) -> String {
+    match (o.status.code(), o.status.signal()) {
+        (_, Some(s)) => format!("signal {s}"),
+        (Some(c), _) => format!("exit {c}"),
+        _ => "?".into(),
+    }
+}

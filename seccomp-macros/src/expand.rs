@@ -115,6 +115,13 @@ pub fn filter(input: TokenStream) -> TokenStream {
         }
     };
 
+    // A policy that uses `notify` is a `NotifyFilter`, which can only be installed
+    // with a listener.
+    let filter_type = if uses_notify(&ast) {
+        quote!(::seccomp_rt::__private::NotifyFilter)
+    } else {
+        quote!(::seccomp_rt::__private::Filter)
+    };
     let targets = targets();
     let results: Vec<Result<Program, Vec<Diagnostic>>> = targets
         .iter()
@@ -162,7 +169,21 @@ pub fn filter(input: TokenStream) -> TokenStream {
         ::core::compile_error!("seccomp! has no filter for this target: seccomp filters exist for Linux on x86_64, x32, x86, aarch64, arm, riscv64, powerpc, powerpc64, s390x, mips, mips64, loongarch64 and m68k (little-endian arm and aarch64 only)");
         #[cfg(not(any(#(#supported),*)))]
         #placeholder
-        ::seccomp_rt::__private::Filter::from_static(&#program)
+        #filter_type::from_static(&#program)
+    })
+}
+
+fn uses_notify(ast: &syntax::ast::Policy) -> bool {
+    use syntax::ast::{ActionKind, Statement};
+    ast.statements.iter().any(|s| {
+        let action = match s {
+            Statement::Default(_, a) | Statement::BadArch(_, a) | Statement::Unknown(_, a) => {
+                Some(a)
+            }
+            Statement::Rule(r) => r.action.as_ref(),
+            Statement::Arch(..) => None,
+        };
+        action.is_some_and(|a| matches!(a.kind, ActionKind::Notify))
     })
 }
 

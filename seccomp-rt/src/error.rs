@@ -34,6 +34,26 @@ pub enum Error {
     TsyncUnavailable,
     /// The kernel has no seccomp filter mode (`CONFIG_SECCOMP_FILTER` is off).
     Unsupported,
+    /// The program returns an action this kernel does not know
+    /// (`SECCOMP_GET_ACTION_AVAIL`): `kill_process` and `log` need Linux 4.14,
+    /// `notify` 5.0.
+    ActionUnavailable {
+        /// The action.
+        action: seccomp_bpf::ret::Action,
+    },
+    /// The program uses `notify`: install it with a listener
+    /// ([`NotifyFilter::install`](crate::NotifyFilter::install)).
+    NeedsListener,
+    /// A listener operation failed with this errno.
+    Listener {
+        /// The errno: `ENOENT` when the notifying thread is gone, `EINTR`, …
+        errno: i32,
+    },
+    /// `seccomp(SECCOMP_SET_MODE_STRICT)` failed with this errno.
+    Strict {
+        /// The errno.
+        errno: i32,
+    },
 }
 
 impl fmt::Display for Error {
@@ -61,6 +81,10 @@ impl fmt::Display for Error {
             Error::TsyncFailed { tid } => write!(f, "thread {tid} could not be synchronised to the new filter (it has an unrelated filter of its own); nothing was installed"),
             Error::TsyncUnavailable => f.write_str("this kernel has no seccomp(2) (Linux before 3.17), so the filter cannot be applied to the threads already running; install it before starting threads, or turn TSYNC off"),
             Error::Unsupported => f.write_str("this kernel has no seccomp filter mode (CONFIG_SECCOMP_FILTER is off)"),
+            Error::ActionUnavailable { action } => write!(f, "this kernel does not know the action `{action}` the filter returns (kill_process and log need Linux 4.14, notify 5.0); nothing was installed"),
+            Error::NeedsListener => f.write_str("the filter uses `notify`: install it with a listener (NotifyFilter::install), or its notified syscalls would only fail with ENOSYS"),
+            Error::Listener { errno } => write!(f, "the seccomp listener failed (errno {errno}{})", if errno == libc::ENOENT { ": the notifying thread is gone" } else { "" }),
+            Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
         }
     }
 }

@@ -1,5 +1,9 @@
+use seccomp_bpf::op;
+use seccomp_bpf::ret::{self, Action};
+
 use crate::error::Error;
 use crate::filter::Filter;
+use crate::notify::Listener;
 use crate::sys;
 
 /// How to install a filter: the flags of `seccomp(SECCOMP_SET_MODE_FILTER)`.
@@ -18,6 +22,8 @@ pub struct Installer {
     no_new_privs: bool,
     log: bool,
     spec_allow: bool,
+    tsync_esrch: bool,
+    wait_killable_recv: bool,
 }
 
 impl Installer {
@@ -28,6 +34,8 @@ impl Installer {
             no_new_privs: true,
             log: false,
             spec_allow: false,
+            tsync_esrch: false,
+            wait_killable_recv: false,
         }
     }
 
@@ -86,9 +94,41 @@ impl Installer {
         self
     }
 
-    /// Checks the program, sets `NO_NEW_PRIVS` if asked, and installs the filter
-    /// with `seccomp(2)`; where `seccomp(2)` is missing (Linux before 3.17), with
-    /// `prctl(PR_SET_SECCOMP)`, which takes no flags.
+    /// `SECCOMP_FILTER_FLAG_TSYNC_ESRCH` (Linux 5.7+): when TSYNC fails, fail with
+    /// `ESRCH` instead of returning the thread's id. Always on with a listener, where
+    /// the kernel requires it together with TSYNC.
+    ///
+    /// ```no_run
+    /// # use seccomp_rt::{Filter, seccomp};
+    /// # static F: Filter = seccomp! { default => allow; };
+    /// F.installer().tsync_esrch(true).install()?;
+    /// # Ok::<(), seccomp_rt::Error>(())
+    /// ```
+    pub const fn tsync_esrch(mut self, on: bool) -> Installer {
+        self.tsync_esrch = on;
+        self
+    }
+
+    /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (Linux 5.19+): once the supervisor has
+    /// received a notification, the waiting caller can only be interrupted by a fatal
+    /// signal. Only with a listener.
+    ///
+    /// ```no_run
+    /// # use seccomp_rt::{NotifyFilter, seccomp};
+    /// # static F: NotifyFilter = seccomp! { mknodat => notify; default => allow; };
+    /// let listener = F.installer().wait_killable_recv(true).install_with_listener()?;
+    /// # let _ = listener;
+    /// # Ok::<(), seccomp_rt::Error>(())
+    /// ```
+    pub const fn wait_killable_recv(mut self, on: bool) -> Installer {
+        self.wait_killable_recv = on;
+        self
+    }
+
+    /// Checks the program and that the kernel knows every action it returns, sets
+    /// `NO_NEW_PRIVS` if asked, and installs the filter with `seccomp(2)`; where
+    /// `seccomp(2)` is missing (Linux before 3.17), with `prctl(PR_SET_SECCOMP)`, which
+    /// takes no flags.
     ///
     /// ```no_run
     /// # use seccomp_rt::{Filter, seccomp};
@@ -99,15 +139,60 @@ impl Installer {
     ///
     /// # Errors
     ///
-    /// What was refused, and why; nothing is installed then.
+    /// What was refused, and why; nothing is installed then. A program that uses
+    /// `notify` needs [`Installer::install_with_listener`] (`NeedsListener`).
     pub fn install(self) -> Result<(), Error> {
+        if returns(self.filter, Action::Notify) {
+            return Err(Error::NeedsListener);
+        }
+        self.run(0).map(drop)
+    }
+
+    /// Installs the filter with `SECCOMP_FILTER_FLAG_NEW_LISTENER` (Linux 5.0+) and
+    /// returns the listener its `notify` rules report to.
+    ///
+    /// ```no_run
+    /// # use seccomp_rt::{NotifyFilter, seccomp};
+    /// # static F: NotifyFilter = seccomp! { mknodat => notify; default => allow; };
+    /// let listener = F.installer().install_with_listener()?;
+    /// # let _ = listener;
+    /// # Ok::<(), seccomp_rt::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Installer::install`].
+    pub fn install_with_listener(self) -> Result<Listener, Error> {
+        let mut flags = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        if self.tsync {
+            // The kernel takes TSYNC with NEW_LISTENER only together with TSYNC_ESRCH,
+            // so that the return value is unambiguously the listener.
+            flags |= libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+        }
+        if self.wait_killable_recv {
+            flags |= sys::FLAG_WAIT_KILLABLE_RECV;
+        }
+        let fd = self.run(flags)?;
+        // SAFETY: the kernel just gave us this listener descriptor.
+        Ok(unsafe {
+            Listener::from_raw_fd(
+                i32::try_from(fd).map_err(|_| Error::Refused { errno: libc::EBADF })?,
+            )
+        })
+    }
+
+    fn run(self, extra: libc::c_ulong) -> Result<libc::c_long, Error> {
         self.filter.check()?;
+        probe_actions(self.filter)?;
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(|errno| Error::NoNewPrivs { errno })?;
         }
-        let mut flags = 0;
+        let mut flags = extra;
         if self.tsync {
             flags |= sys::FLAG_TSYNC;
+        }
+        if self.tsync_esrch {
+            flags |= libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
         }
         if self.log {
             flags |= sys::FLAG_LOG;
@@ -116,13 +201,15 @@ impl Installer {
             flags |= sys::FLAG_SPEC_ALLOW;
         }
         let program = self.filter.program();
+        let listener = extra & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0;
         match sys::seccomp_set_filter(flags, program) {
-            Ok(0) => Ok(()),
+            Ok(0) => Ok(0),
+            Ok(fd) if listener => Ok(fd),
             Ok(tid) => Err(Error::TsyncFailed {
                 tid: i32::try_from(tid).unwrap_or(i32::MAX),
             }),
             Err(libc::ENOSYS) => {
-                if self.log || self.spec_allow {
+                if flags & !sys::FLAG_TSYNC != 0 {
                     return Err(Error::Refused {
                         errno: libc::ENOSYS,
                     });
@@ -131,7 +218,7 @@ impl Installer {
                     return Err(Error::TsyncUnavailable);
                 }
                 match sys::prctl_set_filter(program) {
-                    Ok(()) => Ok(()),
+                    Ok(()) => Ok(0),
                     Err(libc::EINVAL) => Err(Error::Unsupported),
                     Err(errno) => Err(Error::Refused { errno }),
                 }
@@ -139,4 +226,41 @@ impl Installer {
             Err(errno) => Err(Error::Refused { errno }),
         }
     }
+}
+
+/// Whether some `ret` of the program returns `action`.
+fn returns(filter: Filter, action: Action) -> bool {
+    filter
+        .program()
+        .iter()
+        .any(|i| i.code == op::RET_K && Action::from_ret(i.k) == action)
+}
+
+/// Asks the kernel (`SECCOMP_GET_ACTION_AVAIL`, Linux 4.14+) whether it knows every
+/// action the program returns: a kernel before 4.14 does not know `kill_process` or
+/// `log`, one before 5.0 `notify`, and would treat them as something else. A kernel
+/// without the probe is not asked.
+fn probe_actions(filter: Filter) -> Result<(), Error> {
+    let mut asked: [u32; 8] = [u32::MAX; 8];
+    for i in filter.program() {
+        if i.code != op::RET_K {
+            continue;
+        }
+        let action = i.k & ret::ACTION_FULL;
+        if asked.contains(&action) {
+            continue;
+        }
+        if let Some(slot) = asked.iter_mut().find(|a| **a == u32::MAX) {
+            *slot = action;
+        }
+        match sys::action_avail(action) {
+            Ok(()) | Err(libc::ENOSYS | libc::EINVAL) => {}
+            Err(_) => {
+                return Err(Error::ActionUnavailable {
+                    action: Action::from_ret(action),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -26,11 +26,13 @@
 mod error;
 mod filter;
 mod install;
+mod notify;
 mod sys;
 
 pub use error::Error;
 pub use filter::{AUDIT_ARCH, Filter};
 pub use install::Installer;
+pub use notify::{Listener, Notification, NotifyFilter, Response};
 pub use seccomp_bpf::ret::Action;
 pub use seccomp_bpf::{CheckError, Endian, SeccompData, SockFilter};
 
@@ -57,9 +59,42 @@ pub use seccomp_macros::seccomp;
 /// are filtered too.
 pub use seccomp_macros::main;
 
+/// Enters strict mode: from now on, the calling thread may only `read`, `write`,
+/// `_exit` (not `exit_group`) and `sigreturn`; any other syscall kills it.
+///
+/// ```no_run
+/// seccomp_rt::enter_strict_mode()?;
+/// # Ok::<(), seccomp_rt::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// `Strict { errno }`: `EINVAL` when the kernel has no seccomp.
+pub fn enter_strict_mode() -> Result<(), Error> {
+    sys::set_strict().map_err(|errno| Error::Strict { errno })
+}
+
+/// Whether the running kernel knows an action (`SECCOMP_GET_ACTION_AVAIL`, Linux
+/// 4.14+); `None` when the kernel cannot say.
+///
+/// ```
+/// # if let Some(known) = seccomp_rt::action_available(seccomp_rt::Action::Allow) {
+/// assert!(known);
+/// # }
+/// ```
+#[must_use]
+pub fn action_available(action: Action) -> Option<bool> {
+    match sys::action_avail(action.to_ret() & seccomp_bpf::ret::ACTION_FULL) {
+        Ok(()) => Some(true),
+        Err(libc::EOPNOTSUPP) => Some(false),
+        Err(_) => None,
+    }
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::filter::Filter;
+    pub use crate::notify::NotifyFilter;
     pub use seccomp_bpf::SockFilter;
 
     /// The `#[seccomp_rt::main]` prologue: install or abort, never run unprotected.

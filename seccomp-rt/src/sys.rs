@@ -10,6 +10,8 @@ pub const FLAG_TSYNC: libc::c_ulong = 1;
 pub const FLAG_LOG: libc::c_ulong = 2;
 /// `SECCOMP_FILTER_FLAG_SPEC_ALLOW`
 pub const FLAG_SPEC_ALLOW: libc::c_ulong = 4;
+/// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (Linux 5.19)
+pub const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
 const SECCOMP_MODE_FILTER: libc::c_ulong = 2;
 
@@ -208,4 +210,65 @@ pub fn abort_with(args: fmt::Arguments<'_>) -> ! {
     let _ = Stderr.write_fmt(args);
     // SAFETY: ends the process.
     unsafe { libc::abort() }
+}
+
+/// `seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &action)`: `Ok(())` when the kernel knows
+/// the action, `Err(errno)` (`EOPNOTSUPP` when it does not; `ENOSYS` without
+/// `seccomp(2)`).
+pub fn action_avail(action: u32) -> Result<(), i32> {
+    // SAFETY: the kernel reads one u32 at the pointer.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_GET_ACTION_AVAIL,
+            0 as libc::c_ulong,
+            &raw const action,
+        )
+    };
+    if r == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// `seccomp(SECCOMP_SET_MODE_STRICT)`, or `prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)`
+/// where `seccomp(2)` is missing.
+pub fn set_strict() -> Result<(), i32> {
+    // SAFETY: strict mode takes no pointer.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_STRICT,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = errno();
+    if e != libc::ENOSYS {
+        return Err(e);
+    }
+    // SAFETY: as above.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_STRICT as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if r == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// `ioctl(fd, request, arg)`; `Err(errno)`.
+pub fn ioctl<T>(fd: i32, request: libc::Ioctl, arg: *mut T) -> Result<i32, i32> {
+    // SAFETY: the callers pass the structure each request is defined with.
+    let r = unsafe { libc::ioctl(fd, request, arg) };
+    if r >= 0 { Ok(r) } else { Err(errno()) }
+}
+
+/// Closes a descriptor this crate owns.
+pub fn close(fd: i32) {
+    // SAFETY: the caller owns `fd` and never uses it again.
+    unsafe { libc::close(fd) };
 }

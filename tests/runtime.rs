@@ -1,0 +1,284 @@
+//! The runtime on the real kernel, every scenario in a child process: stacking,
+//! strict mode, action probing, user notifications, and installing without
+//! allocating.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use seccomp_rt::{Action, Filter, NotifyFilter, Response, seccomp};
+use seccomp_tests::{ended, run_scenario, say, scenario_main};
+
+/// Counts the bytes allocated while `COUNTING` is on.
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATED.fetch_add(layout.size(), Ordering::SeqCst);
+        }
+        // SAFETY: the caller's contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+static PERMISSIVE: Filter = seccomp! { getppid => errno(EACCES); default => allow; };
+static STRICTER: Filter =
+    seccomp! { getpid => errno(EPERM); getppid => errno(ENOENT); default => allow; };
+static ALLOW_ALL: Filter = seccomp! { default => allow; };
+
+fn errno_of(r: i64) -> i32 {
+    if r == -1 {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+fn raw(nr: i64) -> i64 {
+    // SAFETY: argument-less syscalls.
+    unsafe { libc::syscall(nr) }
+}
+
+fn stacking() {
+    PERMISSIVE.install().expect("first filter");
+    say(&format!(
+        "getpid errno {}\n",
+        errno_of(raw(libc::SYS_getpid))
+    ));
+    STRICTER.install().expect("stricter filter");
+    say(&format!(
+        "getpid errno {}\n",
+        errno_of(raw(libc::SYS_getpid))
+    ));
+    // A later, more permissive filter cannot undo an earlier one: every filter runs
+    // and the most restrictive answer wins (ERRNO beats ALLOW; between two errnos,
+    // the filter installed last decides).
+    ALLOW_ALL.install().expect("permissive filter");
+    say(&format!(
+        "getpid errno {}\n",
+        errno_of(raw(libc::SYS_getpid))
+    ));
+    say(&format!(
+        "getppid errno {}\n",
+        errno_of(raw(libc::SYS_getppid))
+    ));
+}
+
+fn strict() {
+    // Strict mode kills the offending thread only: do it in a one-thread process.
+    // SAFETY: the child only makes raw syscalls before it ends.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        if seccomp_rt::enter_strict_mode().is_ok() {
+            say("strict\n");
+            raw(libc::SYS_getpid);
+            say("not reached\n");
+        }
+        // SAFETY: `exit` (not `exit_group`) is what strict mode allows.
+        unsafe { libc::syscall(libc::SYS_exit, 3) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    let how = if libc::WIFSIGNALED(status) {
+        format!("signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("exit {}", libc::WEXITSTATUS(status))
+    };
+    say(&format!("child ended by {how}\n"));
+}
+
+fn probe() {
+    for a in [
+        Action::Allow,
+        Action::KillProcess,
+        Action::Log,
+        Action::Notify,
+        Action::Errno(1),
+    ] {
+        say(&format!("{a}: {:?}\n", seccomp_rt::action_available(a)));
+    }
+}
+
+fn no_allocation() {
+    static F: Filter = seccomp! { getpid => errno(EPERM); default => allow; };
+    // Warm up anything lazily initialised, then count only the install.
+    let _ = seccomp_rt::action_available(Action::Allow);
+    COUNTING.store(true, Ordering::SeqCst);
+    let r = F.install();
+    COUNTING.store(false, Ordering::SeqCst);
+    r.expect("install");
+    say(&format!("allocated {}\n", ALLOCATED.load(Ordering::SeqCst)));
+}
+
+fn notify_needs_listener() {
+    static F: NotifyFilter = seccomp! { mknodat => notify; default => allow; };
+    let plain = F.filter().install();
+    say(&format!("plain install: {plain:?}\n"));
+}
+
+fn notify_supervised() {
+    static F: NotifyFilter = seccomp! {
+        mknodat => notify;
+        openat: dfd == -100 && filename == 0 => notify;
+        default => allow;
+    };
+    let listener = F.install().expect("install with listener");
+    let supervisor = std::thread::spawn(move || {
+        for _ in 0..3 {
+            let n = listener.recv().expect("recv");
+            let valid = listener.id_valid(n.id);
+            let response = if n.data.nr == libc::SYS_mknodat as i32 {
+                // Answer for mknodat: it "succeeds" with 42 without running.
+                Response::Value(42)
+            } else if n.data.args[2] == 1 {
+                Response::Errno(libc::EROFS)
+            } else {
+                // openat(AT_FDCWD, NULL, …): hand the caller a descriptor of ours.
+                // SAFETY: a NUL-terminated path.
+                let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+                let theirs = listener.add_fd(n.id, fd, None, true).expect("add_fd");
+                Response::Value(i64::from(theirs))
+            };
+            say(&format!("supervisor: nr {} valid {valid}\n", n.data.nr));
+            listener.respond(n.id, response).expect("respond");
+        }
+    });
+    // SAFETY: raw syscalls with harmless arguments; the supervisor answers them.
+    let m = unsafe {
+        libc::syscall(
+            libc::SYS_mknodat,
+            libc::AT_FDCWD,
+            c"/nonexistent/x".as_ptr(),
+            0o600,
+            0,
+        )
+    };
+    say(&format!("mknodat returned {m}\n"));
+    // SAFETY: as above; a NULL path is what the policy hands to the supervisor.
+    let e = unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            std::ptr::null::<u8>(),
+            1,
+            0,
+        )
+    };
+    say(&format!("openat flags 1 errno {}\n", errno_of(e)));
+    // SAFETY: as above.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            libc::AT_FDCWD,
+            std::ptr::null::<u8>(),
+            0,
+            0,
+        )
+    };
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer.
+    let r = unsafe { libc::fstat(fd as i32, &raw mut st) };
+    say(&format!(
+        "openat gave a character device: {}\n",
+        r == 0 && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+    ));
+    supervisor.join().expect("supervisor");
+}
+
+const SCENARIOS: &[(&str, fn())] = &[
+    ("stacking", stacking),
+    ("strict", strict),
+    ("probe", probe),
+    ("no_allocation", no_allocation),
+    ("notify_needs_listener", notify_needs_listener),
+    ("notify_supervised", notify_supervised),
+];
+
+#[test]
+fn child() {
+    scenario_main(SCENARIOS);
+}
+
+#[test]
+fn a_stricter_filter_installed_later_wins() {
+    let o = run_scenario("child", "stacking");
+    assert!(o.status.success(), "{}", ended(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let want = format!(
+        "getpid errno 0\ngetpid errno {}\ngetpid errno {}\ngetppid errno {}\n",
+        libc::EPERM,
+        libc::EPERM,
+        libc::ENOENT
+    );
+    assert_eq!(out, want);
+}
+
+#[test]
+fn strict_mode_allows_write_and_kills_anything_else() {
+    let o = run_scenario("child", "strict");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("strict\nchild ended by signal {}\n", libc::SIGKILL)
+    );
+}
+
+#[test]
+fn the_kernel_is_asked_which_actions_it_knows() {
+    let o = run_scenario("child", "probe");
+    assert!(o.status.success(), "{}", ended(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for a in ["allow", "kill_process", "log", "notify", "errno(1)"] {
+        assert!(out.contains(&format!("{a}: Some(true)")), "{out}");
+    }
+}
+
+#[test]
+fn installing_allocates_nothing() {
+    let o = run_scenario("child", "no_allocation");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "allocated 0\n");
+}
+
+#[test]
+fn a_notify_filter_cannot_be_installed_without_its_listener() {
+    let o = run_scenario("child", "notify_needs_listener");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "plain install: Err(NeedsListener)\n"
+    );
+}
+
+#[test]
+fn a_supervisor_answers_for_the_filtered_thread() {
+    let o = run_scenario("child", "notify_supervised");
+    assert!(
+        o.status.success(),
+        "{} {}",
+        ended(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("mknodat returned 42\n"), "{out}");
+    assert!(
+        out.contains(&format!("openat flags 1 errno {}\n", libc::EROFS)),
+        "{out}"
+    );
+    assert!(
+        out.contains("openat gave a character device: true\n"),
+        "{out}"
+    );
+    assert_eq!(out.matches("valid true").count(), 3, "{out}");
+}
