@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, simulate};
 use seccomp_compiler::{Arch, compile_resolved, interp, resolve, syntax};
-use seccomp_tests::{Call, Outcome, child_main, run_in_child};
+use seccomp_rt::{Filter, seccomp};
+use seccomp_tests::{Call, Outcome, child_main, ended, run_in_child, run_scenario, scenario_main};
 
 fn example(name: &str) -> PathBuf {
     // target/<profile>/deps/kernel-HASH → target/<profile>/examples/NAME
@@ -86,10 +87,54 @@ fn an_errno_rule_returns_its_errno() {
     );
 }
 
-/// The entry point of the children of the cross-check.
+/// The entry point of the children of the cross-check and of the scenarios.
 #[test]
 fn child() {
     child_main();
+    scenario_main(&[("exec_where_seccomp_is_denied", exec_where_seccomp_is_denied)]);
+}
+
+/// Denies `seccomp(2)` and `prctl(PR_SET_SECCOMP)` with EPERM, then runs an example
+/// whose `main` carries `#[seccomp_rt::main]`.
+fn exec_where_seccomp_is_denied() {
+    static DENY: Filter = seccomp! {
+        seccomp => errno(EPERM);
+        prctl: option == 22 => errno(EPERM);
+        default => allow;
+    };
+    let path = std::ffi::CString::new(example("tokio_outer").into_os_string().into_encoded_bytes()).expect("path");
+    let arg = c"ok";
+    DENY.install().expect("install");
+    let argv = [path.as_ptr(), arg.as_ptr(), std::ptr::null()];
+    // SAFETY: NUL-terminated strings and a NULL-terminated argv.
+    unsafe { libc::execv(path.as_ptr(), argv.as_ptr()) };
+    panic!("execv failed");
+}
+
+#[test]
+fn the_main_attribute_fails_closed() {
+    let o = run_scenario("child", "exec_where_seccomp_is_denied");
+    assert_eq!(ended(&o), format!("signal {}", libc::SIGABRT));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("seccomp_rt::main: the seccomp filter was not installed: the kernel refused"), "{err}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("ok:"), "the body ran unprotected");
+}
+
+fn tokio_example(name: &str, arg: &str) -> std::process::Output {
+    Command::new(example(name)).arg(arg).output().expect("spawn example")
+}
+
+#[test]
+fn the_main_attribute_filters_tokio_workers_in_either_order() {
+    for name in ["tokio_outer", "tokio_inner"] {
+        let ok = tokio_example(name, "ok");
+        assert!(ok.status.success(), "{name}: {}", ended(&ok));
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: the task ran on tokio-rt-worker"), "{name}");
+        let killed = tokio_example(name, "worker-getpid");
+        assert_eq!(killed.status.signal(), Some(libc::SIGSYS), "{name}: {}", ended(&killed));
+        let out = String::from_utf8_lossy(&killed.stdout);
+        assert!(out.contains("tokio-rt-worker: calling getpid") && !out.contains("still alive"), "{name}: {out}");
+    }
 }
 
 /// What the kernel should do, given the action the policy decides.

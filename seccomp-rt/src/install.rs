@@ -238,8 +238,7 @@ fn returns(filter: Filter, action: Action) -> bool {
 
 /// Asks the kernel (`SECCOMP_GET_ACTION_AVAIL`, Linux 4.14+) whether it knows every
 /// action the program returns: a kernel before 4.14 does not know `kill_process` or
-/// `log`, one before 5.0 `notify`, and would treat them as something else. A kernel
-/// without the probe is not asked.
+/// `log`, one before 5.0 `notify`, and would treat them as something else.
 fn probe_actions(filter: Filter) -> Result<(), Error> {
     let mut asked: [u32; 8] = [u32::MAX; 8];
     for i in filter.program() {
@@ -253,13 +252,11 @@ fn probe_actions(filter: Filter) -> Result<(), Error> {
         if let Some(slot) = asked.iter_mut().find(|a| **a == u32::MAX) {
             *slot = action;
         }
-        match sys::action_avail(action) {
-            Ok(()) | Err(libc::ENOSYS | libc::EINVAL) => {}
-            Err(_) => {
-                return Err(Error::ActionUnavailable {
-                    action: Action::from_ret(action),
-                });
-            }
+        // Only EOPNOTSUPP says the action is unknown; a kernel without the probe
+        // (EINVAL, ENOSYS) or a refusal (a filter denying seccomp(2)) says nothing,
+        // and the install itself reports what the kernel does.
+        if sys::action_avail(action) == Err(libc::EOPNOTSUPP) {
+            return Err(Error::ActionUnavailable { action: Action::from_ret(action) });
         }
     }
     Ok(())
