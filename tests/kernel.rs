@@ -102,7 +102,8 @@ fn exec_where_seccomp_is_denied() {
         prctl: option == 22 => errno(EPERM);
         default => allow;
     };
-    let path = std::ffi::CString::new(example("tokio_outer").into_os_string().into_encoded_bytes()).expect("path");
+    let path = std::ffi::CString::new(example("tokio_outer").into_os_string().into_encoded_bytes())
+        .expect("path");
     let arg = c"ok";
     DENY.install().expect("install");
     let argv = [path.as_ptr(), arg.as_ptr(), std::ptr::null()];
@@ -116,12 +117,21 @@ fn the_main_attribute_fails_closed() {
     let o = run_scenario("child", "exec_where_seccomp_is_denied");
     assert_eq!(ended(&o), format!("signal {}", libc::SIGABRT));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("seccomp_rt::main: the seccomp filter was not installed: the kernel refused"), "{err}");
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("ok:"), "the body ran unprotected");
+    assert!(
+        err.contains("seccomp_rt::main: the seccomp filter was not installed: the kernel refused"),
+        "{err}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("ok:"),
+        "the body ran unprotected"
+    );
 }
 
 fn tokio_example(name: &str, arg: &str) -> std::process::Output {
-    Command::new(example(name)).arg(arg).output().expect("spawn example")
+    Command::new(example(name))
+        .arg(arg)
+        .output()
+        .expect("spawn example")
 }
 
 #[test]
@@ -129,11 +139,22 @@ fn the_main_attribute_filters_tokio_workers_in_either_order() {
     for name in ["tokio_outer", "tokio_inner"] {
         let ok = tokio_example(name, "ok");
         assert!(ok.status.success(), "{name}: {}", ended(&ok));
-        assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: the task ran on tokio-rt-worker"), "{name}");
+        assert!(
+            String::from_utf8_lossy(&ok.stdout).contains("ok: the task ran on tokio-rt-worker"),
+            "{name}"
+        );
         let killed = tokio_example(name, "worker-getpid");
-        assert_eq!(killed.status.signal(), Some(libc::SIGSYS), "{name}: {}", ended(&killed));
+        assert_eq!(
+            killed.status.signal(),
+            Some(libc::SIGSYS),
+            "{name}: {}",
+            ended(&killed)
+        );
         let out = String::from_utf8_lossy(&killed.stdout);
-        assert!(out.contains("tokio-rt-worker: calling getpid") && !out.contains("still alive"), "{name}: {out}");
+        assert!(
+            out.contains("tokio-rt-worker: calling getpid") && !out.contains("still alive"),
+            "{name}: {out}"
+        );
     }
 }
 

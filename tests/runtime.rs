@@ -196,7 +196,30 @@ fn notify_supervised() {
     supervisor.join().expect("supervisor");
 }
 
+fn trap_then_errno() {
+    static F: Filter = seccomp! { getpid => trap; default => allow; };
+    seccomp_rt::sigsys::install(
+        seccomp_rt::syscall_names!(),
+        seccomp_rt::sigsys::Then::FailWith(libc::EPERM),
+    )
+    .expect("handler");
+    F.install().expect("install");
+    let r = raw(libc::SYS_getpid);
+    say(&format!("getpid returned {r}, errno {}\n", errno_of(r)));
+}
+
+fn trap_then_exit() {
+    static F: Filter = seccomp! { getppid => trap; default => allow; };
+    seccomp_rt::sigsys::install(seccomp_rt::syscall_names!(), seccomp_rt::sigsys::Then::Exit)
+        .expect("handler");
+    F.install().expect("install");
+    raw(libc::SYS_getppid);
+    say("not reached\n");
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("trap_then_errno", trap_then_errno),
+    ("trap_then_exit", trap_then_exit),
     ("stacking", stacking),
     ("strict", strict),
     ("probe", probe),
@@ -281,4 +304,36 @@ fn a_supervisor_answers_for_the_filtered_thread() {
         "{out}"
     );
     assert_eq!(out.matches("valid true").count(), 3, "{out}");
+}
+
+#[test]
+fn a_trapped_syscall_is_reported_by_name_then_fails_with_an_errno() {
+    let o = run_scenario("child", "trap_then_errno");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("getpid returned -1, errno {}\n", libc::EPERM)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let want = format!(
+        "seccomp: trapped syscall getpid ({}), arch {:#x}, at 0x",
+        libc::SYS_getpid,
+        seccomp_rt::AUDIT_ARCH
+    );
+    assert!(err.contains(&want), "{err}");
+}
+
+#[test]
+fn a_trapped_syscall_is_reported_by_name_then_the_process_exits() {
+    let o = run_scenario("child", "trap_then_exit");
+    assert_eq!(ended(&o), "exit 159");
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "seccomp: trapped syscall getppid ({})",
+            libc::SYS_getppid
+        )),
+        "{err}"
+    );
 }

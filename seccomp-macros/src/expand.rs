@@ -273,3 +273,35 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     func.block.stmts.insert(0, install);
     quote!(#func)
 }
+
+/// Expands `syscall_names!()`: the table of each target ABI, behind its `cfg`.
+pub fn syscall_names(input: TokenStream) -> TokenStream {
+    if !input.is_empty() {
+        return syn::Error::new_spanned(input, "`syscall_names!` takes no arguments")
+            .to_compile_error();
+    }
+    let items = targets().into_iter().map(|(arch, cfg)| {
+        let t = arch.table();
+        let mut rows: Vec<(u32, &str)> = t
+            .by_nr
+            .iter()
+            .map(|&i| {
+                (
+                    t.syscalls[usize::from(i)].nr,
+                    t.syscalls[usize::from(i)].name,
+                )
+            })
+            .collect();
+        rows.sort_unstable();
+        let n = rows.len();
+        let rows = rows.iter().map(|(nr, name)| quote!((#nr, #name)));
+        quote! {
+            #[cfg(#cfg)]
+            static NAMES: [(u32, &str); #n] = [#(#rows),*];
+        }
+    });
+    quote!({
+        #(#items)*
+        &NAMES[..]
+    })
+}

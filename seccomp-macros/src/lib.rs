@@ -17,6 +17,13 @@ pub fn seccomp(input: TokenStream) -> TokenStream {
     expand::filter(input.into()).into()
 }
 
+/// The target ABI's syscall table, `&'static [(u32, &'static str)]` sorted by
+/// number, for reports (see `seccomp_rt::sigsys`).
+#[proc_macro]
+pub fn syscall_names(input: TokenStream) -> TokenStream {
+    expand::syscall_names(input.into()).into()
+}
+
 /// Installs a policy before the first line of the function runs.
 ///
 /// See `seccomp_rt::main`.

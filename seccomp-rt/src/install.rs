@@ -256,7 +256,9 @@ fn probe_actions(filter: Filter) -> Result<(), Error> {
         // (EINVAL, ENOSYS) or a refusal (a filter denying seccomp(2)) says nothing,
         // and the install itself reports what the kernel does.
         if sys::action_avail(action) == Err(libc::EOPNOTSUPP) {
-            return Err(Error::ActionUnavailable { action: Action::from_ret(action) });
+            return Err(Error::ActionUnavailable {
+                action: Action::from_ret(action),
+            });
         }
     }
     Ok(())

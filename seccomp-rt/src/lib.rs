@@ -27,6 +27,7 @@ mod error;
 mod filter;
 mod install;
 mod notify;
+pub mod sigsys;
 mod sys;
 
 pub use error::Error;
@@ -38,6 +39,16 @@ pub use seccomp_bpf::{CheckError, Endian, SeccompData, SockFilter};
 
 #[doc = include_str!("../../docs/language.md")]
 pub use seccomp_macros::seccomp;
+
+/// The target ABI's syscall table: `&'static [(u32, &'static str)]`, sorted by
+/// number, for [`sigsys::install`].
+///
+/// ```
+/// let names: &[(u32, &str)] = seccomp_rt::syscall_names!();
+/// # #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+/// assert!(names.contains(&(39, "getpid")));
+/// ```
+pub use seccomp_macros::syscall_names;
 
 /// Installs a policy before the first line of `main` runs.
 ///

@@ -272,3 +272,103 @@ pub fn close(fd: i32) {
     // SAFETY: the caller owns `fd` and never uses it again.
     unsafe { libc::close(fd) };
 }
+
+/// A small buffer on the stack, for text written from a signal handler.
+pub struct StackBuf {
+    bytes: [u8; 256],
+    len: usize,
+}
+
+impl StackBuf {
+    pub const fn new() -> Self {
+        StackBuf {
+            bytes: [0; 256],
+            len: 0,
+        }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let n = s.len().min(self.bytes.len() - self.len);
+        self.bytes[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// `write(2, bytes)`, once: async-signal-safe.
+pub fn write_stderr(bytes: &[u8]) {
+    // SAFETY: `bytes` is valid for its length.
+    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+/// `exit_group(status)`.
+pub fn exit_group(status: i32) -> ! {
+    // SAFETY: ends the process.
+    unsafe { libc::_exit(status) }
+}
+
+/// `sigaction(SIGSYS, handler, SA_SIGINFO)`; `Err(errno)`.
+pub fn install_sigsys_handler(
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) -> Result<(), i32> {
+    // SAFETY: all-zero is a valid sigaction; the fields set below are what it needs.
+    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+    sa.sa_sigaction = handler as usize;
+    sa.sa_flags = libc::SA_SIGINFO;
+    // SAFETY: `sa` is initialised; an empty mask.
+    unsafe { libc::sigemptyset(&raw mut sa.sa_mask) };
+    // SAFETY: valid pointers; the old action is not wanted.
+    let r = unsafe { libc::sigaction(libc::SIGSYS, &raw const sa, core::ptr::null_mut()) };
+    if r == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// The `_sigsys` fields of a `SIGSYS` siginfo: `(call address, syscall, arch)`.
+///
+/// # Safety
+///
+/// `info` points at the siginfo of a `SIGSYS` delivered by seccomp.
+pub unsafe fn sigsys_fields(info: *const libc::siginfo_t) -> (usize, i32, u32) {
+    // The union follows three ints (si_signo, si_errno, si_code), aligned for a
+    // pointer: `struct { void *_call_addr; int _syscall; unsigned int _arch; }`.
+    let ptr = size_of::<usize>();
+    let base = (3 * size_of::<libc::c_int>()).div_ceil(ptr) * ptr;
+    let bytes = info.cast::<u8>();
+    // SAFETY: the caller's contract; unaligned reads for safety's sake.
+    unsafe {
+        let call_addr = bytes.add(base).cast::<usize>().read_unaligned();
+        let nr = bytes.add(base + ptr).cast::<i32>().read_unaligned();
+        let arch = bytes.add(base + ptr + 4).cast::<u32>().read_unaligned();
+        (call_addr, nr, arch)
+    }
+}
+
+/// Sets the return value the interrupted syscall gives its caller; `false` where
+/// this ABI's register is not known here.
+///
+/// # Safety
+///
+/// `context` is the ucontext of a signal handler.
+#[allow(unused_variables)]
+pub unsafe fn set_return_value(context: *mut libc::c_void, value: i64) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+    {
+        // SAFETY: the caller's contract.
+        unsafe {
+            (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs[libc::REG_RAX as usize] = value
+        };
+        return true;
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        // SAFETY: the caller's contract.
+        unsafe { (*context.cast::<libc::ucontext_t>()).uc_mcontext.regs[0] = value as u64 };
+        return true;
+    }
+    #[allow(unreachable_code)]
+    false
+}
