@@ -236,3 +236,27 @@ fn meaning_simulator_and_kernel_agree_on_x86_64() {
     }
     assert_eq!(checked, policies.len() * 2 * args.len());
 }
+
+#[test]
+fn a_supervisor_process_answers_for_its_childs_mknodat() {
+    let o = Command::new(example("supervisor"))
+        .output()
+        .expect("spawn supervisor example");
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        ended(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "called mknodat(\"/tmp/seccomp-rt-supervisor-demo\"), mode 0o20600; still waiting: true"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("child: mknodat returned 0"), "{out}");
+    assert!(out.contains("supervisor: child exited with 0"), "{out}");
+    // The supervisor answered; the kernel never ran the call.
+    assert!(!std::path::Path::new("/tmp/seccomp-rt-supervisor-demo").exists());
+}
