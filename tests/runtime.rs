@@ -217,7 +217,32 @@ fn trap_then_exit() {
     say("not reached\n");
 }
 
+fn log_daemon() {
+    static POLICY: seccomp_rt::Template<1> = seccomp! {
+        write: fd == $log_fd;
+        exit_group;
+        default => errno(EPERM);
+    };
+    let path = std::env::temp_dir().join(format!("seccomp-rt-log-{}", std::process::id()));
+    let log = std::fs::File::create(&path).expect("open the log");
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&log);
+    say(&format!("{}\n", path.display()));
+    POLICY.install([("log_fd", fd.into())]).expect("install");
+    // SAFETY: valid buffers.
+    let logged = unsafe { libc::write(fd, b"logged\n".as_ptr().cast(), 7) };
+    // SAFETY: as above.
+    let to_stdout = unsafe { libc::write(1, b"leak\n".as_ptr().cast(), 5) };
+    let errno = errno_of(to_stdout as i64);
+    // SAFETY: ends the process; the status says what happened.
+    unsafe {
+        libc::_exit(
+            i32::from(logged == 7) * 10 + i32::from(to_stdout == -1 && errno == libc::EPERM),
+        )
+    };
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("log_daemon", log_daemon),
     ("trap_then_errno", trap_then_errno),
     ("trap_then_exit", trap_then_exit),
     ("stacking", stacking),
@@ -335,5 +360,76 @@ fn a_trapped_syscall_is_reported_by_name_then_the_process_exits() {
             libc::SYS_getppid
         )),
         "{err}"
+    );
+}
+
+#[test]
+fn a_daemon_binds_its_log_descriptor_at_install_time() {
+    let o = run_scenario("child", "log_daemon");
+    assert_eq!(
+        ended(&o),
+        "exit 11",
+        "the log write must succeed and stdout be refused"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let path = out.lines().next().expect("the log's path");
+    assert_eq!(std::fs::read_to_string(path).expect("log"), "logged\n");
+    assert!(!out.contains("leak"));
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn binding_checks_names_and_ranges_before_anything_is_installed() {
+    static T: seccomp_rt::Template<2> = seccomp! {
+        write: fd == $out;
+        lseek: offset < $limit;
+        default => kill;
+    };
+    assert_eq!(T.names(), ["out", "limit"]);
+    let (a, w, l) = (
+        seccomp_rt::AUDIT_ARCH,
+        libc::SYS_write as i32,
+        libc::SYS_lseek as i32,
+    );
+    assert_eq!(
+        T.evaluate([("out", 1), ("limit", -1)], a, w, [1, 0, 0, 0, 0, 0]),
+        Ok(Action::Allow)
+    );
+    assert_eq!(
+        T.evaluate([("limit", 10), ("out", 1)], a, l, [0, 9, 0, 0, 0, 0]),
+        Ok(Action::Allow)
+    );
+    assert_eq!(
+        T.evaluate([("limit", 10), ("out", 1)], a, l, [0, 10, 0, 0, 0, 0]),
+        Ok(Action::KillProcess)
+    );
+    assert_eq!(
+        T.evaluate(
+            [("limit", -1), ("out", 1)],
+            a,
+            l,
+            [0, (-2i64) as u64, 0, 0, 0, 0]
+        ),
+        Ok(Action::Allow)
+    );
+    let unknown = T.evaluate([("out", 1), ("limt", 1)], a, w, [0; 6]);
+    assert_eq!(
+        unknown,
+        Err(seccomp_rt::Error::UnknownParameter { position: 1 })
+    );
+    let twice = T.evaluate([("out", 1), ("out", 2)], a, w, [0; 6]);
+    assert_eq!(
+        twice,
+        Err(seccomp_rt::Error::UnknownParameter { position: 1 })
+    );
+    // `fd` of write is an unsigned int.
+    let range = T.evaluate([("out", -1), ("limit", 0)], a, w, [0; 6]);
+    assert_eq!(
+        range,
+        Err(seccomp_rt::Error::ParameterOutOfRange {
+            name: "out",
+            min: 0,
+            max: 4_294_967_295
+        })
     );
 }

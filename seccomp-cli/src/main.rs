@@ -190,6 +190,19 @@ fn compile_file(a: &Args) -> Result<(Program, Vec<SockFilter>), ExitCode> {
             return Err(ExitCode::FAILURE);
         }
     };
+    if !program.params.is_empty() {
+        for p in &program.params {
+            let d = Diagnostic::error(
+                p.span,
+                format!(
+                    "`${}` is a runtime parameter: seccomp-rt binds it at install time; seccompc cannot compile it",
+                    p.name
+                ),
+            );
+            eprintln!("{}", render(&d, &a.file, &src));
+        }
+        return Err(ExitCode::FAILURE);
+    }
     match program.to_sock_filters() {
         Some(bpf) => Ok((program, bpf)),
         None => {

@@ -12,7 +12,7 @@ use crate::resolved::{CmpOp, Compare, Policy, Predicate, Value};
 /// What the policy decides for `data`; `None` if it refers to Rust constants.
 #[must_use]
 pub fn evaluate(policy: &Policy, data: &SeccompData) -> Option<Action> {
-    if !policy.symbols.is_empty() {
+    if !policy.symbols.is_empty() || !policy.params.is_empty() {
         return None;
     }
     #[allow(clippy::cast_sign_loss)]
@@ -51,7 +51,9 @@ fn holds(p: &Predicate, d: &SeccompData) -> bool {
 fn imm(v: Value) -> u64 {
     match v {
         Value::Imm(n) => n,
-        Value::Sym(_) => unreachable!("evaluate() refuses policies with symbols"),
+        Value::Sym(_) | Value::Param(_) => {
+            unreachable!("evaluate() refuses policies with symbols or parameters")
+        }
     }
 }
 

@@ -25,6 +25,17 @@ pub struct NodeId(pub u32);
 pub enum Operand {
     /// Known now.
     Imm(u32),
+    /// `((params[param] as u64 >> half) as u32 & and) ^ xor`, known at install time.
+    Param {
+        /// The parameter.
+        param: u32,
+        /// Which half of its 64-bit two's complement.
+        half: Half,
+        /// Bits kept.
+        and: u32,
+        /// Bits flipped.
+        xor: u32,
+    },
     /// `((symbols[sym] as u64 >> half) as u32 & and) ^ xor`, known to rustc only.
     Sym {
         /// The symbol.

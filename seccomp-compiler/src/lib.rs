@@ -74,6 +74,7 @@ pub fn compile_resolved(policy: &resolved::Policy) -> Result<Program, Vec<Diagno
         arch,
         instrs,
         symbols: policy.symbols.clone(),
+        params: policy.params.clone(),
     })
 }
 

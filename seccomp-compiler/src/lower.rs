@@ -124,6 +124,12 @@ fn half_of(v: Value, half: Half, view: View, xor: u32) -> Operand {
         Value::Imm(n) => {
             Operand::Imm(((if half == Half::Hi { n >> 32 } else { n }) as u32 & and) ^ xor)
         }
+        Value::Param(param) => Operand::Param {
+            param,
+            half,
+            and,
+            xor,
+        },
         Value::Sym(sym) => Operand::Sym {
             sym,
             half,

@@ -4,7 +4,7 @@ use seccomp_bpf::{Endian, SockFilter};
 
 use crate::Arch;
 pub use crate::ir::Operand;
-pub use crate::resolved::Symbol;
+pub use crate::resolved::{Param, Symbol};
 
 /// One instruction of the final program. `k` is symbolic only where the policy
 /// names a Rust constant, which rustc evaluates in the macro's expansion.
@@ -29,10 +29,13 @@ pub struct Program {
     pub instrs: Vec<Instr>,
     /// The Rust constants the instructions refer to.
     pub symbols: Vec<Symbol>,
+    /// The runtime parameters the instructions refer to.
+    pub params: Vec<Param>,
 }
 
 impl Program {
-    /// The program as kernel instructions; `None` if it refers to Rust constants.
+    /// The program as kernel instructions; `None` if it refers to Rust constants or
+    /// runtime parameters.
     #[must_use]
     pub fn to_sock_filters(&self) -> Option<Vec<SockFilter>> {
         self.instrs
@@ -44,7 +47,7 @@ impl Program {
                     jf: i.jf,
                     k,
                 }),
-                Operand::Sym { .. } => None,
+                Operand::Sym { .. } | Operand::Param { .. } => None,
             })
             .collect()
     }

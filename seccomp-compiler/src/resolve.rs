@@ -7,7 +7,7 @@ use quote::quote;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::resolved::{
-    AbiRules, Action, Compare, Policy, Predicate, Rule, Symbol, SyscallRules, Value, View,
+    AbiRules, Action, Compare, Param, Policy, Predicate, Rule, Symbol, SyscallRules, Value, View,
 };
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::{self, ActionKind, CmpOp, ErrnoRef, Statement, Target};
@@ -20,9 +20,20 @@ use crate::{Arch, groups};
 ///
 /// Every unknown name, out-of-range value and unreachable rule.
 pub fn resolve(ast: &ast::Policy, native: Arch) -> Result<Policy, Vec<Diagnostic>> {
+    let params = ast
+        .param_names()
+        .into_iter()
+        .map(|name| Param {
+            name,
+            span: ast.span,
+            min: i128::MIN,
+            max: i128::MAX,
+        })
+        .collect();
     let mut cx = Resolver {
         diags: Diagnostics::new(),
         symbols: Vec::new(),
+        params,
         seen: HashSet::new(),
     };
     let policy = cx.policy(ast, native);
@@ -33,6 +44,7 @@ pub fn resolve(ast: &ast::Policy, native: Arch) -> Result<Policy, Vec<Diagnostic
 struct Resolver {
     diags: Diagnostics,
     symbols: Vec<Symbol>,
+    params: Vec<Param>,
     seen: HashSet<(String, String)>,
 }
 
@@ -142,6 +154,7 @@ impl Resolver {
             abis,
             bad_arch,
             symbols: std::mem::take(&mut self.symbols),
+            params: std::mem::take(&mut self.params),
             span: ast.span,
         }
     }
@@ -557,6 +570,16 @@ impl Resolver {
             mask = Some(match (mask, v) {
                 (None, v) => v,
                 (Some(Value::Imm(a)), Value::Imm(b)) => Value::Imm(a & b),
+                (Some(Value::Param(_)), _) | (_, Value::Param(_)) => {
+                    self.error(
+                        Diagnostic::error(
+                            m.span(),
+                            "a runtime parameter cannot be combined with another mask",
+                        )
+                        .with_help("use one mask: `x & $mask`"),
+                    );
+                    return None;
+                }
                 (Some(a), b) => {
                     let expr = and_exprs(self.sym_expr(a), self.sym_expr(b));
                     self.symbol(expr, m.span(), view, format!("the mask of {what}"))
@@ -570,6 +593,7 @@ impl Resolver {
         match v {
             Value::Imm(i) => quote!((#i as i128)),
             Value::Sym(s) => self.symbols[s as usize].expr.clone(),
+            Value::Param(_) => unreachable!("masks with parameters are not folded"),
         }
     }
 
@@ -589,6 +613,26 @@ impl Resolver {
 
     /// A constant compared with (or masking) a parameter seen through `view`.
     fn value(&mut self, v: &ast::Value, view: View, what: &str) -> Option<Value> {
+        if let ast::Value::Param(n) = v {
+            // Every use narrows the values the parameter may be bound to.
+            let (min, max) = range_of(view);
+            let i = self.params.iter().position(|p| p.name == n.name)?;
+            let p = &mut self.params[i];
+            if p.min == i128::MIN && p.max == i128::MAX {
+                p.span = n.span;
+            }
+            p.min = p.min.max(min);
+            p.max = p.max.min(max);
+            #[allow(clippy::cast_possible_truncation)]
+            return Some(Value::Param(i as u32));
+        }
+        if contains_param(v) {
+            self.error(
+                Diagnostic::error(v.span(), "a runtime parameter cannot be combined with `|`")
+                    .with_help("bind the combined value to one parameter instead"),
+            );
+            return None;
+        }
         match eval_literal(v) {
             Some(Ok(n)) => {
                 let (min, max) = range_of(view);
@@ -747,10 +791,18 @@ fn describe(view: View) -> String {
 }
 
 /// Evaluates a value made only of literals; `None` if it names a Rust constant.
+fn contains_param(v: &ast::Value) -> bool {
+    match v {
+        ast::Value::Param(_) => true,
+        ast::Value::Or(parts, _) => parts.iter().any(contains_param),
+        _ => false,
+    }
+}
+
 fn eval_literal(v: &ast::Value) -> Option<Result<i128, ()>> {
     match v {
         ast::Value::Int(n, _) => Some(Ok(*n)),
-        ast::Value::Path(..) => None,
+        ast::Value::Path(..) | ast::Value::Param(_) => None,
         ast::Value::Or(parts, _) => {
             let mut acc: i128 = 0;
             for p in parts {
@@ -769,6 +821,7 @@ fn path_expr(v: &ast::Value) -> TokenStream {
     match v {
         ast::Value::Int(n, _) => quote!((#n)),
         ast::Value::Path(p, span) => quote::quote_spanned!(*span=> ((#p) as i128)),
+        ast::Value::Param(_) => unreachable!("parameters are resolved before paths"),
         ast::Value::Or(parts, _) => {
             let parts = parts.iter().map(path_expr);
             quote!((#(#parts)|*))

@@ -18,6 +18,9 @@ pub struct Policy {
     pub bad_arch: Action,
     /// Constants only rustc can evaluate, referred to by [`Value::Sym`].
     pub symbols: Vec<Symbol>,
+    /// Runtime parameters (`$name`), referred to by [`Value::Param`], in order of
+    /// first use.
+    pub params: Vec<Param>,
     /// The whole policy, for errors about the whole program.
     pub span: Span,
 }
@@ -122,6 +125,21 @@ pub enum Value {
     Imm(u64),
     /// Known only to rustc: `symbols[i]`.
     Sym(u32),
+    /// Known only when the filter is installed: `params[i]`.
+    Param(u32),
+}
+
+/// A runtime parameter: its name and the values every use of it admits.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The name, without `$`.
+    pub name: String,
+    /// Where it is first used.
+    pub span: Span,
+    /// The smallest value every use admits.
+    pub min: i128,
+    /// The largest value every use admits.
+    pub max: i128,
 }
 
 /// A constant expression only rustc can evaluate (a Rust path, or an `|` with one).

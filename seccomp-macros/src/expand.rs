@@ -117,7 +117,13 @@ pub fn filter(input: TokenStream) -> TokenStream {
 
     // A policy that uses `notify` is a `NotifyFilter`, which can only be installed
     // with a listener.
-    let filter_type = if uses_notify(&ast) {
+    // A policy with runtime parameters is a `Template`, which only installs once
+    // every parameter is bound.
+    let params = ast.param_names();
+    let filter_type = if !params.is_empty() {
+        let p = params.len();
+        quote!(::seccomp_rt::__private::Template::<#p>)
+    } else if uses_notify(&ast) {
         quote!(::seccomp_rt::__private::NotifyFilter)
     } else {
         quote!(::seccomp_rt::__private::Filter)
@@ -150,7 +156,12 @@ pub fn filter(input: TokenStream) -> TokenStream {
     }
     for ((_, cfg), result) in targets.iter().zip(&results) {
         match result {
-            Ok(p) => items.push(program_item(&program, cfg, p)),
+            Ok(p) => {
+                items.push(program_item(&program, cfg, p));
+                if !params.is_empty() {
+                    items.push(param_items(cfg, Some(p), &params));
+                }
+            }
             Err(diags) => {
                 for d in diags.iter().filter(|d| !universal_keys.contains(&key(d))) {
                     let e = compile_error(d);
@@ -158,10 +169,23 @@ pub fn filter(input: TokenStream) -> TokenStream {
                 }
                 let placeholder = placeholder(&program);
                 items.push(quote!(#[cfg(#cfg)] #placeholder));
+                if !params.is_empty() {
+                    items.push(param_items(cfg, None, &params));
+                }
             }
         }
     }
     let supported: Vec<&TokenStream> = targets.iter().map(|(_, c)| c).collect();
+    let unsupported_params = if params.is_empty() {
+        TokenStream::new()
+    } else {
+        param_items(&quote!(not(any(#(#supported),*))), None, &params)
+    };
+    let construct = if params.is_empty() {
+        quote!(#filter_type::from_static(&#program))
+    } else {
+        quote!(#filter_type::from_parts(&#program, &__SECCOMP_SLOTS, &__SECCOMP_PARAMS))
+    };
     let placeholder = placeholder(&program);
     quote!({
         #(#items)*
@@ -169,7 +193,8 @@ pub fn filter(input: TokenStream) -> TokenStream {
         ::core::compile_error!("seccomp! has no filter for this target: seccomp filters exist for Linux on x86_64, x32, x86, aarch64, arm, riscv64, powerpc, powerpc64, s390x, mips, mips64, loongarch64 and m68k (little-endian arm and aarch64 only)");
         #[cfg(not(any(#(#supported),*)))]
         #placeholder
-        #filter_type::from_static(&#program)
+        #unsupported_params
+        #construct
     })
 }
 
@@ -218,9 +243,42 @@ fn program_item(program: &syn::Ident, cfg: &TokenStream, p: &Program) -> TokenSt
     }
 }
 
+/// The slots of the runtime parameters in one ABI's program, and the parameters'
+/// names and ranges (placeholders for an ABI whose program has errors).
+fn param_items(cfg: &TokenStream, p: Option<&Program>, names: &[String]) -> TokenStream {
+    let slots: Vec<TokenStream> = p.map_or_else(Vec::new, |p| {
+        p.instrs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, ins)| match ins.k {
+                Operand::Param { param, half, and, xor } => {
+                    let index = u16::try_from(i).expect("at most 4096 instructions");
+                    let param = u8::try_from(param).expect("fewer than 256 parameters");
+                    let hi = half == seccomp_compiler::ir::Half::Hi;
+                    Some(quote!(::seccomp_rt::__private::Slot { index: #index, param: #param, hi: #hi, and: #and, xor: #xor }))
+                }
+                _ => None,
+            })
+            .collect()
+    });
+    let specs = names.iter().enumerate().map(|(i, name)| {
+        let (min, max) = p.map_or((0i128, 0i128), |p| (p.params[i].min, p.params[i].max));
+        quote!(::seccomp_rt::__private::ParamSpec { name: #name, min: #min, max: #max })
+    });
+    let (s, n) = (slots.len(), names.len());
+    quote! {
+        #[cfg(#cfg)]
+        static __SECCOMP_SLOTS: [::seccomp_rt::__private::Slot; #s] = [#(#slots),*];
+        #[cfg(#cfg)]
+        static __SECCOMP_PARAMS: [::seccomp_rt::__private::ParamSpec; #n] = [#(#specs),*];
+    }
+}
+
 fn operand(k: Operand, symbols: &[Symbol]) -> TokenStream {
     match k {
         Operand::Imm(v) => quote!(#v),
+        // Filled in when the template is bound.
+        Operand::Param { .. } => quote!(0u32),
         Operand::Sym {
             sym,
             half,

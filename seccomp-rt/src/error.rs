@@ -49,6 +49,21 @@ pub enum Error {
         /// The errno: `ENOENT` when the notifying thread is gone, `EINTR`, …
         errno: i32,
     },
+    /// The value at this position of a template's bind list names no parameter of
+    /// the policy, or one named already.
+    UnknownParameter {
+        /// Its position in the list.
+        position: usize,
+    },
+    /// A runtime parameter's value does not fit what the policy compares it with.
+    ParameterOutOfRange {
+        /// The parameter.
+        name: &'static str,
+        /// The smallest value it admits.
+        min: i128,
+        /// The largest value it admits.
+        max: i128,
+    },
     /// `seccomp(SECCOMP_SET_MODE_STRICT)` failed with this errno.
     Strict {
         /// The errno.
@@ -84,6 +99,8 @@ impl fmt::Display for Error {
             Error::ActionUnavailable { action } => write!(f, "this kernel does not know the action `{action}` the filter returns (kill_process and log need Linux 4.14, notify 5.0); nothing was installed"),
             Error::NeedsListener => f.write_str("the filter uses `notify`: install it with a listener (NotifyFilter::install), or its notified syscalls would only fail with ENOSYS"),
             Error::Listener { errno } => write!(f, "the seccomp listener failed (errno {errno}{})", if errno == libc::ENOENT { ": the notifying thread is gone" } else { "" }),
+            Error::UnknownParameter { position } => write!(f, "value #{position} of the bind list names no parameter of this policy, or one given already"),
+            Error::ParameterOutOfRange { name, min, max } => write!(f, "the value of `${name}` does not fit: it must be from {min} to {max}"),
             Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
         }
     }

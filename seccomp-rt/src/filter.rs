@@ -125,8 +125,8 @@ impl Filter {
     /// F.installer().log(true).install()?;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn installer(&self) -> Installer {
-        Installer::new(*self)
+    pub const fn installer(&self) -> Installer<'static> {
+        Installer::new(self.program)
     }
 
     /// What the kernel would do with this syscall: the program run on a

@@ -2,9 +2,9 @@ use seccomp_bpf::op;
 use seccomp_bpf::ret::{self, Action};
 
 use crate::error::Error;
-use crate::filter::Filter;
 use crate::notify::Listener;
 use crate::sys;
+use seccomp_bpf::SockFilter;
 
 /// How to install a filter: the flags of `seccomp(SECCOMP_SET_MODE_FILTER)`.
 ///
@@ -16,8 +16,8 @@ use crate::sys;
 /// ```
 #[derive(Clone, Copy, Debug)]
 #[must_use]
-pub struct Installer {
-    filter: Filter,
+pub struct Installer<'a> {
+    program: &'a [SockFilter],
     tsync: bool,
     no_new_privs: bool,
     log: bool,
@@ -26,10 +26,10 @@ pub struct Installer {
     wait_killable_recv: bool,
 }
 
-impl Installer {
-    pub(crate) const fn new(filter: Filter) -> Installer {
+impl<'a> Installer<'a> {
+    pub(crate) const fn new(program: &'a [SockFilter]) -> Installer<'a> {
         Installer {
-            filter,
+            program,
             tsync: true,
             no_new_privs: true,
             log: false,
@@ -48,7 +48,7 @@ impl Installer {
     /// F.installer().tsync(false).install()?;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn tsync(mut self, on: bool) -> Installer {
+    pub const fn tsync(mut self, on: bool) -> Installer<'a> {
         self.tsync = on;
         self
     }
@@ -62,7 +62,7 @@ impl Installer {
     /// F.installer().no_new_privs(false).install()?; // needs CAP_SYS_ADMIN
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn no_new_privs(mut self, on: bool) -> Installer {
+    pub const fn no_new_privs(mut self, on: bool) -> Installer<'a> {
         self.no_new_privs = on;
         self
     }
@@ -75,7 +75,7 @@ impl Installer {
     /// F.installer().log(true).install()?;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn log(mut self, on: bool) -> Installer {
+    pub const fn log(mut self, on: bool) -> Installer<'a> {
         self.log = on;
         self
     }
@@ -89,7 +89,7 @@ impl Installer {
     /// F.installer().spec_allow(true).install()?;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn spec_allow(mut self, on: bool) -> Installer {
+    pub const fn spec_allow(mut self, on: bool) -> Installer<'a> {
         self.spec_allow = on;
         self
     }
@@ -104,7 +104,7 @@ impl Installer {
     /// F.installer().tsync_esrch(true).install()?;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn tsync_esrch(mut self, on: bool) -> Installer {
+    pub const fn tsync_esrch(mut self, on: bool) -> Installer<'a> {
         self.tsync_esrch = on;
         self
     }
@@ -120,7 +120,7 @@ impl Installer {
     /// # let _ = listener;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn wait_killable_recv(mut self, on: bool) -> Installer {
+    pub const fn wait_killable_recv(mut self, on: bool) -> Installer<'a> {
         self.wait_killable_recv = on;
         self
     }
@@ -142,7 +142,7 @@ impl Installer {
     /// What was refused, and why; nothing is installed then. A program that uses
     /// `notify` needs [`Installer::install_with_listener`] (`NeedsListener`).
     pub fn install(self) -> Result<(), Error> {
-        if returns(self.filter, Action::Notify) {
+        if returns(self.program, Action::Notify) {
             return Err(Error::NeedsListener);
         }
         self.run(0).map(drop)
@@ -182,8 +182,8 @@ impl Installer {
     }
 
     fn run(self, extra: libc::c_ulong) -> Result<libc::c_long, Error> {
-        self.filter.check()?;
-        probe_actions(self.filter)?;
+        seccomp_bpf::check(self.program)?;
+        probe_actions(self.program)?;
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(|errno| Error::NoNewPrivs { errno })?;
         }
@@ -200,7 +200,7 @@ impl Installer {
         if self.spec_allow {
             flags |= sys::FLAG_SPEC_ALLOW;
         }
-        let program = self.filter.program();
+        let program = self.program;
         let listener = extra & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0;
         match sys::seccomp_set_filter(flags, program) {
             Ok(0) => Ok(0),
@@ -229,9 +229,8 @@ impl Installer {
 }
 
 /// Whether some `ret` of the program returns `action`.
-fn returns(filter: Filter, action: Action) -> bool {
-    filter
-        .program()
+fn returns(program: &[SockFilter], action: Action) -> bool {
+    program
         .iter()
         .any(|i| i.code == op::RET_K && Action::from_ret(i.k) == action)
 }
@@ -239,9 +238,9 @@ fn returns(filter: Filter, action: Action) -> bool {
 /// Asks the kernel (`SECCOMP_GET_ACTION_AVAIL`, Linux 4.14+) whether it knows every
 /// action the program returns: a kernel before 4.14 does not know `kill_process` or
 /// `log`, one before 5.0 `notify`, and would treat them as something else.
-fn probe_actions(filter: Filter) -> Result<(), Error> {
+fn probe_actions(program: &[SockFilter]) -> Result<(), Error> {
     let mut asked: [u32; 8] = [u32::MAX; 8];
-    for i in filter.program() {
+    for i in program {
         if i.code != op::RET_K {
             continue;
         }

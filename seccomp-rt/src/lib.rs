@@ -29,6 +29,7 @@ mod install;
 mod notify;
 pub mod sigsys;
 mod sys;
+mod template;
 
 pub use error::Error;
 pub use filter::{AUDIT_ARCH, Filter};
@@ -36,6 +37,7 @@ pub use install::Installer;
 pub use notify::{Listener, Notification, NotifyFilter, Response};
 pub use seccomp_bpf::ret::Action;
 pub use seccomp_bpf::{CheckError, Endian, SeccompData, SockFilter};
+pub use template::Template;
 
 #[doc = include_str!("../../docs/language.md")]
 pub use seccomp_macros::seccomp;
@@ -106,6 +108,7 @@ pub fn action_available(action: Action) -> Option<bool> {
 pub mod __private {
     pub use crate::filter::Filter;
     pub use crate::notify::NotifyFilter;
+    pub use crate::template::{ParamSpec, Slot, Template};
     pub use seccomp_bpf::SockFilter;
 
     /// The `#[seccomp_rt::main]` prologue: install or abort, never run unprotected.

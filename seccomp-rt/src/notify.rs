@@ -82,7 +82,7 @@ impl NotifyFilter {
     /// # let _ = listener;
     /// # Ok::<(), seccomp_rt::Error>(())
     /// ```
-    pub const fn installer(&self) -> Installer {
+    pub const fn installer(&self) -> Installer<'static> {
         self.filter.installer()
     }
 }

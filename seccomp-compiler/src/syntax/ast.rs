@@ -152,6 +152,8 @@ pub enum Value {
     Path(TokenStream, Span),
     /// `a | b`
     Or(Vec<Value>, Span),
+    /// `$name`: a runtime parameter, bound when the filter is installed.
+    Param(Name),
 }
 
 impl Value {
@@ -160,6 +162,7 @@ impl Value {
     pub fn span(&self) -> Span {
         match self {
             Value::Int(_, s) | Value::Path(_, s) | Value::Or(_, s) => *s,
+            Value::Param(n) => n.span,
         }
     }
 }
@@ -201,4 +204,52 @@ pub enum ErrnoRef {
     Name(Name),
     /// `1`
     Number(i128, Span),
+}
+
+impl Policy {
+    /// The names of the runtime parameters (`$name`), in order of first use.
+    #[must_use]
+    pub fn param_names(&self) -> Vec<String> {
+        fn value(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Param(n) if !out.contains(&n.name) => out.push(n.name.clone()),
+                Value::Or(parts, _) => parts.iter().for_each(|p| value(p, out)),
+                _ => {}
+            }
+        }
+        fn operand(o: &Operand, out: &mut Vec<String>) {
+            o.masks.iter().for_each(|m| value(m, out));
+        }
+        fn predicate(p: &Predicate, out: &mut Vec<String>) {
+            match p {
+                Predicate::Or(a, b) | Predicate::And(a, b) => {
+                    predicate(a, out);
+                    predicate(b, out);
+                }
+                Predicate::Not(_, a) => predicate(a, out),
+                Predicate::Compare {
+                    operand: o,
+                    value: v,
+                    ..
+                } => {
+                    operand(o, out);
+                    value(v, out);
+                }
+                Predicate::In { operand: o, values } => {
+                    operand(o, out);
+                    values.iter().for_each(|v| value(v, out));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for s in &self.statements {
+            if let Statement::Rule(Rule {
+                predicate: Some(p), ..
+            }) = s
+            {
+                predicate(p, &mut out);
+            }
+        }
+        out
+    }
 }

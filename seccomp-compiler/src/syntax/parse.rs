@@ -357,6 +357,10 @@ fn primary_value(input: ParseStream) -> syn::Result<Value> {
         input.parse::<Token![-]>()?;
         return int_literal(input, true);
     }
+    if input.peek(Token![$]) {
+        input.parse::<Token![$]>()?;
+        return Ok(Value::Param(name(input)?));
+    }
     if input.peek(LitInt) {
         return int_literal(input, false);
     }
