@@ -112,12 +112,27 @@ fn probe() {
 
 fn no_allocation() {
     static F: Filter = seccomp! { getpid => errno(EPERM); default => allow; };
-    // Warm up anything lazily initialised, then count only the install.
+    static T: seccomp_rt::Template<1> =
+        seccomp! { close: fd == $x => errno(EPERM); default => allow; };
+    static N: NotifyFilter = seccomp! { mknodat => notify; default => allow; };
+    // Warm up anything lazily initialised, then count only the installs.
     let _ = seccomp_rt::action_available(Action::Allow);
     COUNTING.store(true, Ordering::SeqCst);
-    let r = F.install();
+    let r = F
+        .installer()
+        .log(true)
+        .spec_allow(true)
+        .tsync_esrch(true)
+        .install();
+    let t = T.install([("x", 1)]);
+    let n = N
+        .installer()
+        .wait_killable_recv(true)
+        .install_with_listener();
     COUNTING.store(false, Ordering::SeqCst);
-    r.expect("install");
+    r.expect("install with LOG, SPEC_ALLOW, TSYNC_ESRCH");
+    t.expect("install a template");
+    n.expect("install with a listener and WAIT_KILLABLE_RECV");
     say(&format!("allocated {}\n", ALLOCATED.load(Ordering::SeqCst)));
 }
 
