@@ -1,0 +1,197 @@
+//! The real kernel from the attacker's side, each case in a child process: i386
+//! syscalls through `int 0x80` and x32 numbers against an x86_64 filter, the number
+//! −1, and every other ABI's program loaded by the kernel (whose next syscall then
+//! takes the `bad_arch` path — which also proves the arch check).
+//!
+//! A kernel built without IA32 emulation or x32 cannot run some of these: the tests
+//! detect that and say so on stderr, rather than pass silently.
+#![cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+
+use seccomp_compiler::{Arch, compile_str};
+use seccomp_rt::{Filter, seccomp};
+use seccomp_tests::{
+    Call, Outcome, child_main, ended, run_in_child, run_scenario, say, scenario_main,
+};
+
+/// `int 0x80` from 64-bit code: the i386 ABI, seen by filters as `AUDIT_ARCH_I386`.
+fn int80(nr: u32) -> i32 {
+    let ret: i32;
+    // SAFETY: a syscall without arguments (ebx is reserved by LLVM and not used).
+    unsafe { core::arch::asm!("int 0x80", inlateout("eax") nr as i32 => ret, options(nostack)) };
+    ret
+}
+
+const I386_GETPID: u32 = 20;
+const X32_GETPID: i64 = 0x4000_0000 | 39;
+
+fn raw(nr: i64) -> (i64, i32) {
+    // SAFETY: argument-less syscalls.
+    let r = unsafe { libc::syscall(nr) };
+    (
+        r,
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+    )
+}
+
+static X86_64_ONLY: Filter = seccomp! { getpid => errno(EPERM); default => allow; };
+static WITH_I386: Filter =
+    seccomp! { arch: x86_64, x86; getpid => errno(EPERM); default => allow; };
+static WITH_X32: Filter =
+    seccomp! { arch: x86_64, x32; getpid => errno(EACCES); default => allow; };
+static UNKNOWN: Filter = seccomp! { unknown => errno(ENOSYS); default => allow; bad_arch => kill; };
+
+fn probe() {
+    say(&format!("int80 getpid {}\n", int80(I386_GETPID)));
+    let (r, e) = raw(X32_GETPID);
+    say(&format!("x32 getpid {r} errno {e}\n"));
+}
+
+fn i386_against_x86_64_only() {
+    X86_64_ONLY.install().expect("install");
+    say("installed\n");
+    int80(I386_GETPID);
+    say("not killed\n");
+}
+
+fn i386_admitted() {
+    WITH_I386.install().expect("install");
+    say(&format!("int80 getpid {}\n", int80(I386_GETPID)));
+}
+
+fn x32_against_x86_64_only() {
+    X86_64_ONLY.install().expect("install");
+    say("installed\n");
+    raw(X32_GETPID);
+    say("not killed\n");
+}
+
+fn x32_admitted() {
+    WITH_X32.install().expect("install");
+    let (r, e) = raw(X32_GETPID);
+    say(&format!("x32 getpid {r} errno {e}\n"));
+}
+
+fn minus_one() {
+    UNKNOWN.install().expect("install");
+    let (r, e) = raw(-1);
+    say(&format!("syscall -1: {r} errno {e}\n"));
+}
+
+const SCENARIOS: &[(&str, fn())] = &[
+    ("probe", probe),
+    ("i386_against_x86_64_only", i386_against_x86_64_only),
+    ("i386_admitted", i386_admitted),
+    ("x32_against_x86_64_only", x32_against_x86_64_only),
+    ("x32_admitted", x32_admitted),
+    ("minus_one", minus_one),
+];
+
+#[test]
+fn child() {
+    child_main();
+    scenario_main(SCENARIOS);
+}
+
+fn out(scenario: &str) -> (String, std::process::Output) {
+    let o = run_scenario("child", scenario);
+    (String::from_utf8_lossy(&o.stdout).into_owned(), o)
+}
+
+/// Says something on the real stderr, past the test harness's capture, so that a
+/// kernel that cannot run a case is reported in every run.
+fn note(text: &str) {
+    let line = format!("NOTE: {text}\n");
+    // SAFETY: a valid buffer.
+    unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
+}
+
+/// What this kernel supports, found once without a filter: (IA32, x32).
+fn kernel_has() -> (bool, bool) {
+    static HAS: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        let (text, _) = out("probe");
+        let ia32 = !text.contains(&format!("int80 getpid -{}", libc::ENOSYS));
+        let x32 = !text.contains(&format!("errno {}", libc::ENOSYS));
+        if !ia32 {
+            note("this kernel has no IA32 emulation (int 0x80 answers ENOSYS): the i386 cases check only that the filter runs first");
+        }
+        if !x32 {
+            note("this kernel has no x32 ABI (x32 numbers answer ENOSYS once a filter lets them through): the x32 cases check the filter's answer, not an x32 syscall running");
+        }
+        (ia32, x32)
+    })
+}
+
+#[test]
+fn i386_syscalls_through_int_0x80_take_the_bad_arch_path() {
+    let _ = kernel_has();
+    // The filter runs before the kernel looks the number up, IA32 or not.
+    let (text, o) = out("i386_against_x86_64_only");
+    assert_eq!(text, "installed\n");
+    assert_eq!(ended(&o), format!("signal {}", libc::SIGSYS));
+}
+
+#[test]
+fn i386_syscalls_are_filtered_by_their_own_numbers_when_admitted() {
+    let (ia32, _) = kernel_has();
+    let (text, o) = out("i386_admitted");
+    assert!(o.status.success(), "{}", ended(&o));
+    if ia32 {
+        assert_eq!(text, format!("int80 getpid -{}\n", libc::EPERM));
+    } else {
+        assert_eq!(text, format!("int80 getpid -{}\n", libc::ENOSYS));
+    }
+}
+
+#[test]
+fn x32_numbers_take_the_bad_arch_path() {
+    let _ = kernel_has();
+    let (text, o) = out("x32_against_x86_64_only");
+    assert_eq!(text, "installed\n");
+    assert_eq!(ended(&o), format!("signal {}", libc::SIGSYS));
+}
+
+#[test]
+fn x32_numbers_are_filtered_as_x32_when_admitted() {
+    let _ = kernel_has();
+    let (text, o) = out("x32_admitted");
+    assert!(o.status.success(), "{}", ended(&o));
+    // The filter answers before the kernel would find x32 disabled.
+    assert_eq!(text, format!("x32 getpid -1 errno {}\n", libc::EACCES));
+}
+
+#[test]
+fn the_number_minus_one_gets_the_unknown_action() {
+    let (text, o) = out("minus_one");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(text, format!("syscall -1: -1 errno {}\n", libc::ENOSYS));
+}
+
+#[test]
+fn the_kernel_loads_every_other_abis_program_and_runs_its_arch_check() {
+    // Compiled for another ABI, installed here: the kernel accepts the program, and
+    // this process's next syscall (x86_64) takes the bad_arch path.
+    let policy = "read: fd == 0; write: fd == 1 || fd == 2; exit_group; getpid => errno(EPERM); default => errno(EACCES); bad_arch => kill;";
+    for &arch in Arch::ALL {
+        if arch.audit_arch() == Arch::X86_64.audit_arch() {
+            continue;
+        }
+        let program = compile_str(policy, arch)
+            .expect("compiles")
+            .to_sock_filters()
+            .expect("no symbols");
+        let outcome = run_in_child(
+            "child",
+            &program,
+            &Call {
+                nr: libc::SYS_getpid,
+                args: [0; 6],
+            },
+        );
+        assert_eq!(
+            outcome,
+            Outcome::Signal(libc::SIGSYS),
+            "{arch}: the kernel refused the program or the arch check failed"
+        );
+    }
+}
