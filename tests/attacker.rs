@@ -77,7 +77,17 @@ fn minus_one() {
     say(&format!("syscall -1: {r} errno {e}\n"));
 }
 
+fn errno_edges() {
+    static F: Filter = seccomp! { getpid => errno(0); getppid => errno(4095); default => allow; };
+    F.install().expect("install");
+    // errno(0): the call "succeeds" with 0 without running; errno(4095), the largest.
+    let (pid, _) = raw(libc::SYS_getpid);
+    let (ppid, e) = raw(libc::SYS_getppid);
+    say(&format!("getpid {pid}, getppid {ppid} errno {e}\n"));
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("errno_edges", errno_edges),
     ("probe", probe),
     ("i386_against_x86_64_only", i386_against_x86_64_only),
     ("i386_admitted", i386_admitted),
@@ -194,4 +204,58 @@ fn the_kernel_loads_every_other_abis_program_and_runs_its_arch_check() {
             "{arch}: the kernel refused the program or the arch check failed"
         );
     }
+}
+
+#[test]
+fn the_kernel_loads_a_compiled_program_of_exactly_4096_instructions() {
+    let compile = |n: usize| {
+        let vals: Vec<String> = (0..n).map(|v| v.to_string()).collect();
+        compile_str(
+            &format!(
+                "write: fd in [{}]; exit_group; default => kill;",
+                vals.join(", ")
+            ),
+            Arch::X86_64,
+        )
+        .ok()
+        .and_then(|p| p.to_sock_filters())
+    };
+    let (mut lo, mut hi) = (1usize, 8000usize);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if compile(mid).is_some() {
+            lo = mid
+        } else {
+            hi = mid - 1
+        }
+    }
+    let program = compile(lo).expect("the largest list that fits");
+    assert_eq!(program.len(), seccomp_bpf::MAX_INSNS);
+    // Loaded: getpid then takes the default (kill), and write(1) passes the last test.
+    let outcome = run_in_child(
+        "child",
+        &program,
+        &Call {
+            nr: libc::SYS_getpid,
+            args: [0; 6],
+        },
+    );
+    assert_eq!(outcome, Outcome::Signal(libc::SIGSYS));
+    let last = (lo - 1) as u64;
+    let outcome = run_in_child(
+        "child",
+        &program,
+        &Call {
+            nr: libc::SYS_write,
+            args: [last, 0, 0, 0, 0, 0],
+        },
+    );
+    assert!(matches!(outcome, Outcome::Ran(_)), "{outcome:?}");
+}
+
+#[test]
+fn errno_0_and_4095_reach_the_caller() {
+    let (text, o) = out("errno_edges");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(text, "getpid 0, getppid -1 errno 4095\n");
 }

@@ -4,11 +4,14 @@
 //! 255 instructions ahead (`jt`/`jf` are 8 bits), `ja` reaches 2³² − 1.
 //!
 //! **Method.** [`assemble`] takes the instructions in their final order, with label
-//! definitions between them. It computes every position, and wherever a conditional
-//! branch would pass 255 it inserts a trampoline right after that jump: a `ja` to the
-//! far target, which the branch then reaches with offset 0 or 1. Insertions only push
-//! targets farther, so it repeats until nothing changes; each branch gets at most one
-//! trampoline, so this ends.
+//! definitions between them. It computes every position; a conditional branch that
+//! would pass 255 goes through a trampoline — a `ja` to the far target placed right
+//! after some conditional jump — reusing one to the same target within reach if there
+//! is one (a chain of tests that all fail to the same far return shares one
+//! trampoline per 255 instructions), else one of its own, right after it. Insertions
+//! push targets farther, so after each new trampoline it starts over, until none is
+//! added; trampolines are never removed and each branch adds at most one, so this
+//! ends, and the last round checks every distance.
 //!
 //! **Invariants after assembly.** Every jump is forward and in range; every label
 //! used is defined at an instruction; nothing falls through into a trampoline (it
@@ -77,30 +80,64 @@ pub fn assemble(insns: &[Insn]) -> Result<Vec<Instr>, String> {
             .ok_or_else(|| format!("label {l:?} is not defined at an instruction"))
     };
 
-    // far[i] = (jt needs a trampoline, jf needs a trampoline)
-    let mut far = vec![(false, false); code.len()];
+    // tramps[i]: the targets of the `ja` trampolines placed right after jump i.
+    let mut tramps: Vec<Vec<Label>> = vec![Vec::new(); code.len()];
+    // Where each branch goes: (jump index, is jf) → position of its target.
+    let mut via: HashMap<(usize, bool), usize> = HashMap::new();
     let mut pos = vec![0usize; code.len()];
     loop {
         let mut p = 0;
-        for (i, f) in far.iter().enumerate() {
+        for (i, t) in tramps.iter().enumerate() {
             pos[i] = p;
-            p += 1 + usize::from(f.0) + usize::from(f.1);
+            p += 1 + t.len();
         }
-        let mut changed = false;
-        for (i, insn) in code.iter().enumerate() {
-            if let Insn::Jump { jt, jf, .. } = insn {
-                let (t, f) = (pos[target(jt)?], pos[target(jf)?]);
-                if t <= pos[i] || f <= pos[i] {
-                    return Err(format!("backward jump from instruction {i}"));
-                }
-                let (t_far, f_far) = (t - pos[i] - 1 > 255, f - pos[i] - 1 > 255);
-                if (t_far && !far[i].0) || (f_far && !far[i].1) {
-                    far[i] = (far[i].0 || t_far, far[i].1 || f_far);
-                    changed = true;
-                }
+        // Every trampoline, by target: its position. A far branch takes the first one
+        // to its target within reach, else gets its own; trampolines are never
+        // removed, so this ends, and the last round checks every distance.
+        let mut by_target: HashMap<Label, Vec<usize>> = HashMap::new();
+        for (i, ts) in tramps.iter().enumerate() {
+            for (n, l) in ts.iter().enumerate() {
+                by_target.entry(*l).or_default().push(pos[i] + 1 + n);
             }
         }
-        if !changed {
+        via.clear();
+        let mut added = false;
+        for i in (0..code.len()).rev() {
+            let Insn::Jump { jt, jf, .. } = code[i] else {
+                continue;
+            };
+            for (label, is_jf) in [(jt, false), (jf, true)] {
+                let t = pos[target(&label)?];
+                if t <= pos[i] {
+                    return Err(format!("backward jump from instruction {i}"));
+                }
+                if t - pos[i] - 1 <= 255 {
+                    via.insert((i, is_jf), t);
+                    continue;
+                }
+                let near = by_target.get(&label).and_then(|ps| {
+                    ps.iter()
+                        .copied()
+                        .find(|&q| q > pos[i] && q - pos[i] - 1 <= 255)
+                });
+                match near {
+                    Some(q) => {
+                        via.insert((i, is_jf), q);
+                    }
+                    None => {
+                        tramps[i].push(label);
+                        added = true;
+                        break;
+                    }
+                }
+            }
+            if added {
+                // Positions moved: start over, so that the jumps before this one can
+                // share the new trampoline.
+                break;
+            }
+        }
+        if !added {
             break;
         }
     }
@@ -108,7 +145,7 @@ pub fn assemble(insns: &[Insn]) -> Result<Vec<Instr>, String> {
     let mut out = Vec::with_capacity(code.len());
     for (i, insn) in code.iter().enumerate() {
         let here = pos[i];
-        let imm = |k: u32| Operand::Imm(k);
+        let imm = Operand::Imm;
         match *insn {
             Insn::Label(_) => unreachable!("labels were removed"),
             Insn::Ld(off) => out.push(Instr {
@@ -146,34 +183,28 @@ pub fn assemble(insns: &[Insn]) -> Result<Vec<Instr>, String> {
                     k: imm(k),
                 });
             }
-            Insn::Jump { cond, k, jt, jf } => {
+            Insn::Jump { cond, k, .. } => {
                 let code = match cond {
                     Cond::Eq => op::JEQ_K,
                     Cond::Gt => op::JGT_K,
                     Cond::Ge => op::JGE_K,
                     Cond::Set => op::JSET_K,
                 };
-                let (far_t, far_f) = far[i];
-                let mut tramps = Vec::new();
-                let mut offset = |label: Label, is_far: bool| -> Result<u8, String> {
-                    if is_far {
-                        tramps.push(label);
-                        Ok(u8::try_from(tramps.len() - 1).expect("at most two trampolines"))
-                    } else {
-                        u8::try_from(pos[target(&label)?] - here - 1).map_err(|e| e.to_string())
-                    }
+                let offset = |is_jf: bool| -> Result<u8, String> {
+                    let t = via[&(i, is_jf)];
+                    u8::try_from(t - here - 1)
+                        .map_err(|_| format!("branch of instruction {i} out of reach"))
                 };
-                let (t_off, f_off) = (offset(jt, far_t)?, offset(jf, far_f)?);
                 out.push(Instr {
                     code,
-                    jt: t_off,
-                    jf: f_off,
+                    jt: offset(false)?,
+                    jf: offset(true)?,
                     k,
                 });
-                for (n, label) in tramps.into_iter().enumerate() {
+                for (n, label) in tramps[i].iter().enumerate() {
                     let at = here + 1 + n;
                     let k =
-                        u32::try_from(pos[target(&label)?] - at - 1).map_err(|e| e.to_string())?;
+                        u32::try_from(pos[target(label)?] - at - 1).map_err(|e| e.to_string())?;
                     out.push(Instr {
                         code: op::JA_K,
                         jt: 0,

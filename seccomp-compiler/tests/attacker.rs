@@ -310,8 +310,8 @@ fn in_list(n: usize) -> (String, usize, Result<usize, String>) {
 }
 
 #[test]
-fn the_4096_limit_is_enforced_and_the_error_says_by_how_much() {
-    // The largest list that fits, and the next one.
+fn exactly_4096_instructions_compile_and_4097_do_not() {
+    // The list that compiles to exactly 4096 instructions, and the next one.
     let (mut lo, mut hi) = (1usize, 8000usize);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
@@ -322,17 +322,29 @@ fn the_4096_limit_is_enforced_and_the_error_says_by_how_much() {
         }
     }
     let (src, len, fits) = in_list(lo);
-    assert_eq!(fits, Ok(len));
-    assert!(len > MAX_INSNS - 4, "{len}");
-    assert_eq!(build(&src, Arch::X86_64).len(), len);
-    let (_, len, over) = in_list(lo + 1);
-    assert!(len > MAX_INSNS);
-    let msg = over.expect_err("over the limit");
-    let want = format!(
-        "policy compiles to {len} instructions; the kernel accepts at most 4096 ({} over)",
-        len - MAX_INSNS
+    assert_eq!(
+        (len, fits),
+        (MAX_INSNS, Ok(MAX_INSNS)),
+        "a policy of exactly 4096 instructions"
     );
-    assert!(msg.starts_with(&want), "{msg}");
+    assert_eq!(build(&src, Arch::X86_64).len(), MAX_INSNS);
+    let (_, len, over) = in_list(lo + 1);
+    assert_eq!(len, MAX_INSNS + 1);
+    let msg = over.expect_err("over the limit");
+    assert!(
+        msg.starts_with(
+            "policy compiles to 4097 instructions; the kernel accepts at most 4096 (1 over)"
+        ),
+        "{msg}"
+    );
+}
+
+#[test]
+fn chains_of_far_branches_share_trampolines() {
+    // 3000 tests failing over to the next and succeeding to one far return: one
+    // trampoline per 255 instructions, not one per test.
+    let (_, len, _) = in_list(3000);
+    assert!(len < 3000 + 3000 / 200 + 10, "{len}");
 }
 
 #[test]
@@ -411,6 +423,48 @@ fn every_abi_compiles_the_seed_policy_and_rejects_foreign_arches() {
                 [1, 0, 0, 0, 0, 0]
             ),
             Action::KillProcess,
+            "{arch}"
+        );
+    }
+}
+
+#[test]
+fn every_action_is_encoded_at_the_edges_of_its_data() {
+    let cases: &[(&str, u32)] = &[
+        ("errno(0)", 0x0005_0000),
+        ("errno(4095)", 0x0005_0fff),
+        ("trap", 0x0003_0000),
+        ("trap(0)", 0x0003_0000),
+        ("trap(65535)", 0x0003_ffff),
+        ("trace(0)", 0x7ff0_0000),
+        ("trace(65535)", 0x7ff0_ffff),
+        ("kill", 0x8000_0000),
+        ("kill_process", 0x8000_0000),
+        ("kill_thread", 0x0000_0000),
+        ("log", 0x7ffc_0000),
+        ("notify", 0x7fc0_0000),
+        ("allow", 0x7fff_0000),
+    ];
+    let getpid = nr(Arch::X86_64, "getpid");
+    for (action, want) in cases {
+        let bpf = build(
+            &format!("getpid => {action}; default => allow;"),
+            Arch::X86_64,
+        );
+        let d = SeccompData {
+            nr: getpid as i32,
+            arch: X86_64,
+            instruction_pointer: 0,
+            args: [0; 6],
+        };
+        assert_eq!(simulate(&bpf, &d, Endian::Little), Ok(*want), "{action}");
+    }
+    // Errno names resolve per ABI: ENOSYS is 38 here, 89 on mips, 251 on parisc.
+    for (arch, want) in [(Arch::X86_64, 38), (Arch::Mips, 89), (Arch::Parisc, 251)] {
+        let bpf = build("getpid => errno(ENOSYS); default => allow;", arch);
+        assert_eq!(
+            run(&bpf, arch, arch.audit_arch(), nr(arch, "getpid"), [0; 6]),
+            Action::Errno(want),
             "{arch}"
         );
     }
