@@ -1,0 +1,659 @@
+//! Our programs against libseccomp's, decision by decision, for random policies on
+//! every ABI both know, on random and adversarial inputs.
+//!
+//! libseccomp is loaded at run time (`dlopen("libseccomp.so.2")`, Debian's
+//! `libseccomp2`, installed with `libseccomp-dev` by `.ci/run`); without it this
+//! suite says so on stderr and checks nothing. Report:
+//! `cargo test -p seccomp-tests --test differential -- --nocapture`;
+//! `SECCOMP_DIFF_POLICIES=N` sets the policies per ABI (default 270 ≈ 10⁶ cases).
+//!
+//! Every case is checked three ways: our program must decide exactly what our
+//! semantics say (`interp::evaluate`), libseccomp's what its semantics say (a model
+//! here), and where the two programs disagree, the two semantics must disagree too.
+//! The semantics differ on purpose in one way only, written down in the language
+//! docs: a parameter the kernel reads as 32 bits (`int`, `unsigned int`, …) is
+//! compared by us on its low 32 bits (signed where its type is), by libseccomp on the
+//! whole 64-bit register (unsigned). So a disagreement is explained exactly when the
+//! policy compares such a parameter and the input's high word or sign makes the two
+//! readings differ — and the test knows that case by case, from the two models.
+//! Two more differences, also documented: on x32 and mips n32 libseccomp compares
+//! 32 bits where the kernel reads 64 (`long`, `size_t`, pointers), and on an x32
+//! filter it gives the number −1 the default action where we give it `bad_arch`.
+//!
+//! libseccomp 2.5.4 itself sometimes emits a program that contradicts its own rules
+//! (and its own PFC output): several rules on one syscall, one with `!=`, can hide a
+//! later rule. Those cases are counted in their own column and the first are shown;
+//! our program is checked against our semantics in every case regardless.
+
+use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
+
+use seccomp_bpf::ret::Action;
+use seccomp_bpf::{Endian, SeccompData, SockFilter, check, simulate};
+use seccomp_compiler::tables::ParamClass;
+use seccomp_compiler::{Arch, compile_resolved, interp, resolve, syntax};
+
+#[repr(C)]
+struct ArgCmp {
+    arg: c_uint,
+    op: c_int,
+    datum_a: u64,
+    datum_b: u64,
+}
+
+/// The libseccomp functions this test uses, found with `dlsym`.
+struct Lib {
+    init: unsafe extern "C" fn(u32) -> *mut c_void,
+    release: unsafe extern "C" fn(*mut c_void),
+    arch_add: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
+    arch_remove: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
+    arch_resolve_name: unsafe extern "C" fn(*const c_char) -> u32,
+    attr_set: unsafe extern "C" fn(*mut c_void, c_int, u32) -> c_int,
+    resolve_name: unsafe extern "C" fn(*const c_char) -> c_int,
+    rule_add_array: unsafe extern "C" fn(*mut c_void, u32, c_int, c_uint, *const ArgCmp) -> c_int,
+    export_bpf: unsafe extern "C" fn(*mut c_void, c_int) -> c_int,
+}
+
+impl Lib {
+    /// Whether this libseccomp knows the syscall's name (2.5.4 predates the newest).
+    fn knows(&self, name: &str) -> bool {
+        let c = CString::new(name).unwrap();
+        // SAFETY: a NUL-terminated name.
+        unsafe { (self.resolve_name)(c.as_ptr()) != -1 }
+    }
+
+    // Each field's type, in `Lib`, states the signature the transmute gives it.
+    #[allow(clippy::missing_transmute_annotations)]
+    fn load() -> Option<Lib> {
+        // SAFETY: dlopen/dlsym with NUL-terminated names; the symbols have the C
+        // signatures of libseccomp 2.5's seccomp.h.
+        unsafe {
+            let h = libc::dlopen(c"libseccomp.so.2".as_ptr(), libc::RTLD_NOW);
+            if h.is_null() {
+                return None;
+            }
+            let sym = |name: &CStr| {
+                let p = libc::dlsym(h, name.as_ptr());
+                assert!(!p.is_null(), "libseccomp has no {name:?}");
+                p
+            };
+            Some(Lib {
+                init: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_init")),
+                release: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_release")),
+                arch_add: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_arch_add")),
+                arch_remove: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_arch_remove")),
+                arch_resolve_name: std::mem::transmute::<*mut c_void, _>(sym(
+                    c"seccomp_arch_resolve_name",
+                )),
+                attr_set: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_attr_set")),
+                resolve_name: std::mem::transmute::<*mut c_void, _>(sym(
+                    c"seccomp_syscall_resolve_name",
+                )),
+                rule_add_array: std::mem::transmute::<*mut c_void, _>(sym(
+                    c"seccomp_rule_add_array",
+                )),
+                export_bpf: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_export_bpf")),
+            })
+        }
+    }
+}
+
+const SCMP_FLTATR_ACT_BADARCH: c_int = 2;
+const SCMP_ARCH_NATIVE: u32 = 0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    MaskedEq(u64),
+}
+
+#[derive(Clone, Debug)]
+struct Cmp {
+    arg: u8,
+    name: String,
+    op: Op,
+    /// The literal as written (within the parameter's range).
+    value: i128,
+}
+
+#[derive(Clone, Debug)]
+struct SyscallRules {
+    name: &'static str,
+    nr: u32,
+    action: Action,
+    /// OR of ANDs; empty: unconditional.
+    rules: Vec<Vec<Cmp>>,
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn view(class: ParamClass, reg_bits: u8) -> Option<(u8, bool)> {
+    Some(match class {
+        ParamClass::Int32 => (32, true),
+        ParamClass::Uint32 => (32, false),
+        ParamClass::Long => (reg_bits, true),
+        ParamClass::Ulong | ParamClass::Pointer => (reg_bits, false),
+        ParamClass::Int64 => (64, true),
+        ParamClass::Uint64 => (64, false),
+        // 16-bit views, and split parameters, are left to the other suites.
+        _ => return None,
+    })
+}
+
+fn action(rng: &mut Rng, not: Action) -> Action {
+    loop {
+        let a = match rng.below(5) {
+            0 => Action::Allow,
+            1 => Action::KillProcess,
+            2 => Action::Errno(1 + rng.below(200) as u16),
+            // libseccomp's TRAP carries no data.
+            3 => Action::Trap(0),
+            _ => Action::Errno(13),
+        };
+        if a != not {
+            return a;
+        }
+    }
+}
+
+fn action_text(a: Action) -> String {
+    match a {
+        Action::Allow => "allow".into(),
+        Action::KillProcess => "kill".into(),
+        Action::Errno(e) => format!("errno({e})"),
+        Action::Trap(d) => format!("trap({d})"),
+        other => unreachable!("{other}"),
+    }
+}
+
+fn literal(rng: &mut Rng, bits: u8, signed: bool) -> i128 {
+    let (min, max) = if signed {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    };
+    let v = match rng.below(6) {
+        0 => rng.below(16) as i128,
+        1 => max,
+        2 => min,
+        3 => -(rng.below(16) as i128),
+        4 => i128::from(rng.next()) & ((1i128 << bits) - 1),
+        _ => 1i128 << rng.below(usize::from(bits)),
+    };
+    v.clamp(min, max)
+}
+
+const MULTIPLEXED: &[&str] = &[
+    "socket",
+    "bind",
+    "connect",
+    "listen",
+    "accept",
+    "getsockname",
+    "getpeername",
+    "socketpair",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "setsockopt",
+    "getsockopt",
+    "sendmsg",
+    "recvmsg",
+    "accept4",
+    "recvmmsg",
+    "sendmmsg",
+    "semop",
+    "semget",
+    "semctl",
+    "semtimedop",
+    "msgsnd",
+    "msgrcv",
+    "msgget",
+    "msgctl",
+    "shmat",
+    "shmdt",
+    "shmget",
+    "shmctl",
+    "socketcall",
+    "ipc",
+];
+
+fn policy(rng: &mut Rng, arch: Arch, lib: &Lib) -> (Action, Vec<SyscallRules>) {
+    let t = arch.table();
+    let default = action(rng, Action::Notify);
+    let mut out: Vec<SyscallRules> = Vec::new();
+    for _ in 0..1 + rng.below(5) {
+        let sc = &t.syscalls[rng.below(t.syscalls.len())];
+        // On ABIs with socketcall/ipc, libseccomp rewrites rules on the direct socket
+        // and IPC calls into rules on the multiplexers, and we refuse argument checks
+        // there (the multiplexer is a bypass): neither is comparable, so leave them out.
+        let multiplexed = (arch.syscall("socketcall").is_some() || arch.syscall("ipc").is_some())
+            && MULTIPLEXED.contains(&sc.name);
+        if out.iter().any(|s| s.nr == sc.nr)
+            || sc.name.starts_with('_')
+            || !lib.knows(sc.name)
+            || multiplexed
+        {
+            continue;
+        }
+        let params: Vec<(u8, &str, u8, bool)> = sc
+            .params
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| view(p.class, t.reg_bits).map(|(b, s)| (i as u8, p.name, b, s)))
+            .collect();
+        let mut rules = Vec::new();
+        if !params.is_empty() && rng.below(5) != 0 {
+            for _ in 0..1 + rng.below(2) {
+                let mut and: Vec<Cmp> = Vec::new();
+                for _ in 0..1 + rng.below(2) {
+                    let (arg, name, bits, signed) = params[rng.below(params.len())];
+                    if and.iter().any(|c| c.arg == arg) {
+                        continue;
+                    }
+                    let op = match rng.below(7) {
+                        0 => Op::Eq,
+                        1 => Op::Ne,
+                        2 => Op::Lt,
+                        3 => Op::Le,
+                        4 => Op::Gt,
+                        5 => Op::Ge,
+                        _ => Op::MaskedEq(literal(rng, bits, false).clamp(
+                            0,
+                            if signed {
+                                (1i128 << (bits - 1)) - 1
+                            } else {
+                                i128::MAX
+                            },
+                        ) as u64),
+                    };
+                    let mut value = literal(rng, bits, signed);
+                    if let Op::MaskedEq(m) = op {
+                        value = (value.max(0) as u64 & m) as i128;
+                    }
+                    and.push(Cmp {
+                        arg,
+                        name: name.to_owned(),
+                        op,
+                        value,
+                    });
+                }
+                rules.push(and);
+            }
+        }
+        out.push(SyscallRules {
+            name: sc.name,
+            nr: sc.nr,
+            action: action(rng, default),
+            rules,
+        });
+    }
+    (default, out)
+}
+
+fn text(default: Action, p: &[SyscallRules]) -> String {
+    let mut s = String::new();
+    for sc in p {
+        let a = action_text(sc.action);
+        if sc.rules.is_empty() {
+            s.push_str(&format!("{} => {a};\n", sc.name));
+        }
+        for and in &sc.rules {
+            let conds: Vec<String> = and
+                .iter()
+                .map(|c| match c.op {
+                    Op::MaskedEq(m) => format!("{} & {m} == {}", c.name, c.value),
+                    op => {
+                        let o = match op {
+                            Op::Eq => "==",
+                            Op::Ne => "!=",
+                            Op::Lt => "<",
+                            Op::Le => "<=",
+                            Op::Gt => ">",
+                            _ => ">=",
+                        };
+                        format!("{} {o} {}", c.name, c.value)
+                    }
+                })
+                .collect();
+            s.push_str(&format!("{}: {} => {a};\n", sc.name, conds.join(" && ")));
+        }
+    }
+    s.push_str(&format!(
+        "default => {};\nbad_arch => kill;\n",
+        action_text(default)
+    ));
+    s
+}
+
+/// How many bits libseccomp compares on an ABI: 32 on the 32-bit ABIs, and also on
+/// x32 and mips n32 (their `size` in libseccomp is 32), whose registers the kernel
+/// reads as 64 bits: a documented difference (`long`, `size_t` and pointers are
+/// compared by us on all 64 bits there, as the kernel uses them).
+fn lib_bits(arch: Arch) -> u8 {
+    if matches!(arch, Arch::X32 | Arch::Mips64n32 | Arch::Mipsel64n32) {
+        32
+    } else {
+        arch.table().reg_bits
+    }
+}
+
+/// libseccomp's datum for a literal: the 64-bit two's complement, truncated to the
+/// register on 32-bit ABIs.
+fn datum(v: i128, reg_bits: u8) -> u64 {
+    let d = v as u64;
+    if reg_bits == 32 { d & 0xffff_ffff } else { d }
+}
+
+/// libseccomp's semantics, as this test models them: the whole register (32 bits
+/// on 32-bit ABIs), unsigned, against the datum.
+fn libseccomp_meaning(arch: Arch, default: Action, p: &[SyscallRules], d: &SeccompData) -> Action {
+    let nr = d.nr as u32;
+    let owns = match arch {
+        Arch::X86_64 => nr < 0x4000_0000 || nr == u32::MAX,
+        Arch::X32 => nr >= 0x4000_0000 && nr != u32::MAX,
+        _ => true,
+    };
+    if d.arch != arch.audit_arch() {
+        return Action::KillProcess;
+    }
+    // libseccomp passes −1 (a tracer's "skip") to the default action on x86_64 and
+    // x32 alike; we give it no ABI (bad_arch) on an x32 filter: a documented difference.
+    if nr == u32::MAX {
+        return default;
+    }
+    if !owns {
+        return Action::KillProcess;
+    }
+    let reg = lib_bits(arch);
+    let Some(sc) = p.iter().find(|s| s.nr == nr) else {
+        return default;
+    };
+    if sc.rules.is_empty() {
+        return sc.action;
+    }
+    let hit = sc.rules.iter().any(|and| {
+        and.iter().all(|c| {
+            let x = if reg == 32 {
+                d.args[usize::from(c.arg)] & 0xffff_ffff
+            } else {
+                d.args[usize::from(c.arg)]
+            };
+            let k = datum(c.value, reg);
+            match c.op {
+                Op::Eq => x == k,
+                Op::Ne => x != k,
+                Op::Lt => x < k,
+                Op::Le => x <= k,
+                Op::Gt => x > k,
+                Op::Ge => x >= k,
+                Op::MaskedEq(m) => x & datum(m as i128, reg) == k,
+            }
+        })
+    });
+    if hit { sc.action } else { default }
+}
+
+fn libseccomp_program(
+    lib: &Lib,
+    arch: Arch,
+    default: Action,
+    p: &[SyscallRules],
+) -> Option<Vec<SockFilter>> {
+    let name = CString::new(arch.as_str()).unwrap();
+    // SAFETY: the libseccomp API as documented; the context is released below.
+    unsafe {
+        let token = (lib.arch_resolve_name)(name.as_ptr());
+        if token == 0 {
+            return None;
+        }
+        let ctx = (lib.init)(default.to_ret());
+        assert!(!ctx.is_null());
+        assert_eq!(
+            (lib.attr_set)(ctx, SCMP_FLTATR_ACT_BADARCH, Action::KillProcess.to_ret()),
+            0
+        );
+        assert_eq!((lib.arch_remove)(ctx, SCMP_ARCH_NATIVE), 0);
+        assert_eq!((lib.arch_add)(ctx, token), 0);
+        let reg = lib_bits(arch);
+        for sc in p {
+            let cname = CString::new(sc.name).unwrap();
+            let nr = (lib.resolve_name)(cname.as_ptr());
+            let rules: Vec<Vec<ArgCmp>> = if sc.rules.is_empty() {
+                vec![Vec::new()]
+            } else {
+                sc.rules
+                    .iter()
+                    .map(|and| {
+                        and.iter()
+                            .map(|c| {
+                                let (op, a, b) = match c.op {
+                                    Op::Ne => (1, datum(c.value, reg), 0),
+                                    Op::Lt => (2, datum(c.value, reg), 0),
+                                    Op::Le => (3, datum(c.value, reg), 0),
+                                    Op::Eq => (4, datum(c.value, reg), 0),
+                                    Op::Ge => (5, datum(c.value, reg), 0),
+                                    Op::Gt => (6, datum(c.value, reg), 0),
+                                    Op::MaskedEq(m) => {
+                                        (7, datum(m as i128, reg), datum(c.value, reg))
+                                    }
+                                };
+                                ArgCmp {
+                                    arg: c_uint::from(c.arg),
+                                    op,
+                                    datum_a: a,
+                                    datum_b: b,
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            };
+            for r in rules {
+                let rc = (lib.rule_add_array)(
+                    ctx,
+                    sc.action.to_ret(),
+                    nr,
+                    r.len() as c_uint,
+                    r.as_ptr(),
+                );
+                assert_eq!(
+                    rc, 0,
+                    "libseccomp refused a rule for {} on {arch}: {rc}",
+                    sc.name
+                );
+            }
+        }
+        let mut fds = [0; 2];
+        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+        assert_eq!((lib.export_bpf)(ctx, fds[1]), 0);
+        libc::close(fds[1]);
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
+            if n <= 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n as usize]);
+        }
+        libc::close(fds[0]);
+        (lib.release)(ctx);
+        let endian = if arch.is_big_endian() {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        Some(
+            raw.chunks_exact(8)
+                .map(|c| SockFilter::from_bytes(c.try_into().unwrap(), endian))
+                .collect(),
+        )
+    }
+}
+
+fn input(rng: &mut Rng, arch: Arch, p: &[SyscallRules]) -> SeccompData {
+    let t = arch.table();
+    let audit = match rng.below(12) {
+        0 => Arch::ALL[rng.below(Arch::ALL.len())].audit_arch(),
+        1 => rng.next() as u32,
+        _ => arch.audit_arch(),
+    };
+    let nr = match rng.below(12) {
+        0..=6 if !p.is_empty() => p[rng.below(p.len())].nr,
+        7 => t.syscalls[rng.below(t.syscalls.len())].nr,
+        8 => Arch::X32.table().syscalls[rng.below(Arch::X32.table().syscalls.len())].nr,
+        9 => u32::MAX,
+        10 => t.syscalls[rng.below(t.syscalls.len())].nr + 1,
+        _ => rng.next() as u32,
+    };
+    let consts: Vec<u64> = p
+        .iter()
+        .flat_map(|s| s.rules.iter().flatten().map(|c| c.value as u64))
+        .collect();
+    let mut args = [0u64; 6];
+    for a in &mut args {
+        let base = if !consts.is_empty() && rng.below(10) < 7 {
+            consts[rng.below(consts.len())]
+        } else {
+            rng.next()
+        };
+        let low = match rng.below(4) {
+            0 => base.wrapping_add(1),
+            1 => base.wrapping_sub(1),
+            _ => base,
+        };
+        *a = if t.reg_bits == 32 {
+            low & 0xffff_ffff
+        } else {
+            match rng.below(4) {
+                0 => low & 0xffff_ffff,
+                1 => (low & 0xffff_ffff) | (rng.next() << 32),
+                2 => low as u32 as i32 as i64 as u64,
+                _ => low,
+            }
+        };
+    }
+    SeccompData {
+        nr: nr as i32,
+        arch: audit,
+        instruction_pointer: 0,
+        args,
+    }
+}
+
+#[test]
+fn our_programs_and_libseccomps_agree_but_where_the_semantics_differ() {
+    let Some(lib) = Lib::load() else {
+        eprintln!(
+            "SKIPPED: libseccomp.so.2 is not installed (apt-get install libseccomp-dev): the differential suite was not run"
+        );
+        return;
+    };
+    let policies: usize = std::env::var("SECCOMP_DIFF_POLICIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(270);
+    let cases_per_policy = 200;
+    let (mut total, mut explained_total, mut deviations_total) = (0usize, 0usize, 0usize);
+    println!(
+        "{:<12} {:>9} {:>11} {:>11} {:>20}",
+        "abi", "cases", "mismatches", "explained", "libseccomp deviates"
+    );
+    for (ai, &arch) in Arch::ALL.iter().enumerate() {
+        let mut rng = Rng(0xd1ff + ai as u64);
+        let endian = if arch.is_big_endian() {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        let (mut cases, mut mismatches, mut explained, mut deviations) =
+            (0usize, 0usize, 0usize, 0usize);
+        let mut known = true;
+        for _ in 0..policies {
+            let (default, p) = policy(&mut rng, arch, &lib);
+            let src = text(default, &p);
+            let Some(theirs) = libseccomp_program(&lib, arch, default, &p) else {
+                known = false;
+                break;
+            };
+            check(&theirs).expect("libseccomp's program loads");
+            let resolved = resolve::resolve(&syntax::parse_str(&src).expect("parses"), arch)
+                .unwrap_or_else(|e| panic!("{arch}: {src}\n{}", e[0].message));
+            let ours = compile_resolved(&resolved)
+                .expect("compiles")
+                .to_sock_filters()
+                .expect("no symbols");
+            check(&ours).expect("our program loads");
+            for _ in 0..cases_per_policy {
+                let d = input(&mut rng, arch, &p);
+                let our = Action::from_ret(simulate(&ours, &d, endian).expect("runs"));
+                let their = Action::from_ret(simulate(&theirs, &d, endian).expect("runs"));
+                let our_meaning = interp::evaluate(&resolved, &d).expect("no symbols");
+                let their_meaning = libseccomp_meaning(arch, default, &p, &d);
+                assert_eq!(
+                    our, our_meaning,
+                    "{arch}: our program against our semantics\n{src}{d:x?}"
+                );
+                if their != their_meaning {
+                    // libseccomp's program contradicts libseccomp's own semantics (and its
+                    // own PFC output): a bug of libseccomp, counted and shown, not ours.
+                    deviations += 1;
+                    if deviations <= 2 {
+                        println!(
+                            "  libseccomp deviates from its semantics on {arch}: says {their}, its rules say {their_meaning} (ours: {our})\n{src}  input {d:x?}"
+                        );
+                    }
+                } else if our != their {
+                    mismatches += 1;
+                    // Explained only where the two semantics differ for this input.
+                    assert_ne!(
+                        our_meaning, their_meaning,
+                        "{arch}: unexplained mismatch\n{src}{d:x?}"
+                    );
+                    explained += 1;
+                }
+                cases += 1;
+            }
+        }
+        if !known {
+            println!(
+                "{:<12} libseccomp 2.5 has no such ABI: not compared",
+                arch.as_str()
+            );
+            continue;
+        }
+        println!(
+            "{:<12} {cases:>9} {mismatches:>11} {explained:>11} {deviations:>20}",
+            arch.as_str()
+        );
+        total += cases;
+        explained_total += explained;
+        deviations_total += deviations;
+    }
+    println!(
+        "{total} cases, 0 unexplained mismatches, {explained_total} explained by the 32-bit parameter semantics, {deviations_total} where libseccomp's program contradicts its own rules"
+    );
+    if policies >= 270 {
+        assert!(total >= 1_000_000, "{total}");
+    }
+}
