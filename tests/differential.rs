@@ -25,80 +25,11 @@
 //! later rule. Those cases are counted in their own column and the first are shown;
 //! our program is checked against our semantics in every case regardless.
 
-use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
-
 use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, SockFilter, check, simulate};
 use seccomp_compiler::tables::ParamClass;
 use seccomp_compiler::{Arch, compile_resolved, interp, resolve, syntax};
-
-#[repr(C)]
-struct ArgCmp {
-    arg: c_uint,
-    op: c_int,
-    datum_a: u64,
-    datum_b: u64,
-}
-
-/// The libseccomp functions this test uses, found with `dlsym`.
-struct Lib {
-    init: unsafe extern "C" fn(u32) -> *mut c_void,
-    release: unsafe extern "C" fn(*mut c_void),
-    arch_add: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
-    arch_remove: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
-    arch_resolve_name: unsafe extern "C" fn(*const c_char) -> u32,
-    attr_set: unsafe extern "C" fn(*mut c_void, c_int, u32) -> c_int,
-    resolve_name: unsafe extern "C" fn(*const c_char) -> c_int,
-    rule_add_array: unsafe extern "C" fn(*mut c_void, u32, c_int, c_uint, *const ArgCmp) -> c_int,
-    export_bpf: unsafe extern "C" fn(*mut c_void, c_int) -> c_int,
-}
-
-impl Lib {
-    /// Whether this libseccomp knows the syscall's name (2.5.4 predates the newest).
-    fn knows(&self, name: &str) -> bool {
-        let c = CString::new(name).unwrap();
-        // SAFETY: a NUL-terminated name.
-        unsafe { (self.resolve_name)(c.as_ptr()) != -1 }
-    }
-
-    // Each field's type, in `Lib`, states the signature the transmute gives it.
-    #[allow(clippy::missing_transmute_annotations)]
-    fn load() -> Option<Lib> {
-        // SAFETY: dlopen/dlsym with NUL-terminated names; the symbols have the C
-        // signatures of libseccomp 2.5's seccomp.h.
-        unsafe {
-            let h = libc::dlopen(c"libseccomp.so.2".as_ptr(), libc::RTLD_NOW);
-            if h.is_null() {
-                return None;
-            }
-            let sym = |name: &CStr| {
-                let p = libc::dlsym(h, name.as_ptr());
-                assert!(!p.is_null(), "libseccomp has no {name:?}");
-                p
-            };
-            Some(Lib {
-                init: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_init")),
-                release: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_release")),
-                arch_add: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_arch_add")),
-                arch_remove: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_arch_remove")),
-                arch_resolve_name: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"seccomp_arch_resolve_name",
-                )),
-                attr_set: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_attr_set")),
-                resolve_name: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"seccomp_syscall_resolve_name",
-                )),
-                rule_add_array: std::mem::transmute::<*mut c_void, _>(sym(
-                    c"seccomp_rule_add_array",
-                )),
-                export_bpf: std::mem::transmute::<*mut c_void, _>(sym(c"seccomp_export_bpf")),
-            })
-        }
-    }
-}
-
-const SCMP_FLTATR_ACT_BADARCH: c_int = 2;
-const SCMP_ARCH_NATIVE: u32 = 0;
+use seccomp_tests::libseccomp::{ArgCmp, Lib, LibRule};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -419,96 +350,46 @@ fn libseccomp_program(
     default: Action,
     p: &[SyscallRules],
 ) -> Option<Vec<SockFilter>> {
-    let name = CString::new(arch.as_str()).unwrap();
-    // SAFETY: the libseccomp API as documented; the context is released below.
-    unsafe {
-        let token = (lib.arch_resolve_name)(name.as_ptr());
-        if token == 0 {
-            return None;
-        }
-        let ctx = (lib.init)(default.to_ret());
-        assert!(!ctx.is_null());
-        assert_eq!(
-            (lib.attr_set)(ctx, SCMP_FLTATR_ACT_BADARCH, Action::KillProcess.to_ret()),
-            0
-        );
-        assert_eq!((lib.arch_remove)(ctx, SCMP_ARCH_NATIVE), 0);
-        assert_eq!((lib.arch_add)(ctx, token), 0);
-        let reg = lib_bits(arch);
-        for sc in p {
-            let cname = CString::new(sc.name).unwrap();
-            let nr = (lib.resolve_name)(cname.as_ptr());
-            let rules: Vec<Vec<ArgCmp>> = if sc.rules.is_empty() {
-                vec![Vec::new()]
-            } else {
-                sc.rules
-                    .iter()
-                    .map(|and| {
-                        and.iter()
-                            .map(|c| {
-                                let (op, a, b) = match c.op {
-                                    Op::Ne => (1, datum(c.value, reg), 0),
-                                    Op::Lt => (2, datum(c.value, reg), 0),
-                                    Op::Le => (3, datum(c.value, reg), 0),
-                                    Op::Eq => (4, datum(c.value, reg), 0),
-                                    Op::Ge => (5, datum(c.value, reg), 0),
-                                    Op::Gt => (6, datum(c.value, reg), 0),
-                                    Op::MaskedEq(m) => {
-                                        (7, datum(m as i128, reg), datum(c.value, reg))
-                                    }
-                                };
-                                ArgCmp {
-                                    arg: c_uint::from(c.arg),
-                                    op,
-                                    datum_a: a,
-                                    datum_b: b,
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect()
-            };
-            for r in rules {
-                let rc = (lib.rule_add_array)(
-                    ctx,
-                    sc.action.to_ret(),
-                    nr,
-                    r.len() as c_uint,
-                    r.as_ptr(),
-                );
-                assert_eq!(
-                    rc, 0,
-                    "libseccomp refused a rule for {} on {arch}: {rc}",
-                    sc.name
-                );
-            }
-        }
-        let mut fds = [0; 2];
-        assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
-        assert_eq!((lib.export_bpf)(ctx, fds[1]), 0);
-        libc::close(fds[1]);
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
-            if n <= 0 {
-                break;
-            }
-            raw.extend_from_slice(&buf[..n as usize]);
-        }
-        libc::close(fds[0]);
-        (lib.release)(ctx);
-        let endian = if arch.is_big_endian() {
-            Endian::Big
+    let reg = lib_bits(arch);
+    let mut rules = Vec::new();
+    for sc in p {
+        let ands: Vec<Vec<ArgCmp>> = if sc.rules.is_empty() {
+            vec![Vec::new()]
         } else {
-            Endian::Little
+            sc.rules
+                .iter()
+                .map(|and| {
+                    and.iter()
+                        .map(|c| {
+                            let (op, a, b) = match c.op {
+                                Op::Ne => (1, datum(c.value, reg), 0),
+                                Op::Lt => (2, datum(c.value, reg), 0),
+                                Op::Le => (3, datum(c.value, reg), 0),
+                                Op::Eq => (4, datum(c.value, reg), 0),
+                                Op::Ge => (5, datum(c.value, reg), 0),
+                                Op::Gt => (6, datum(c.value, reg), 0),
+                                Op::MaskedEq(m) => (7, datum(m as i128, reg), datum(c.value, reg)),
+                            };
+                            ArgCmp {
+                                arg: u32::from(c.arg),
+                                op,
+                                datum_a: a,
+                                datum_b: b,
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
         };
-        Some(
-            raw.chunks_exact(8)
-                .map(|c| SockFilter::from_bytes(c.try_into().unwrap(), endian))
-                .collect(),
-        )
+        for cmps in ands {
+            rules.push(LibRule {
+                action: sc.action,
+                name: sc.name.to_owned(),
+                cmps,
+            });
+        }
     }
+    lib.build(arch, default, &rules, 1)
 }
 
 fn input(rng: &mut Rng, arch: Arch, p: &[SyscallRules]) -> SeccompData {

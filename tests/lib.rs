@@ -5,6 +5,8 @@
 //! itself: [`run_in_child`] re-executes the current test binary, the child installs
 //! the program, makes one syscall and reports through its exit status.
 
+pub mod libseccomp;
+
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 

@@ -1,0 +1,174 @@
+//! libseccomp, loaded at run time (`dlopen("libseccomp.so.2")`), for the suites and
+//! the benchmark that compare our programs with its: nothing links against it, so
+//! the workspace builds and tests without it (and says what it could not compare).
+
+use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
+
+use seccomp_bpf::ret::Action;
+use seccomp_bpf::{Endian, SockFilter};
+use seccomp_compiler::Arch;
+
+/// `struct scmp_arg_cmp`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ArgCmp {
+    /// The argument index.
+    pub arg: c_uint,
+    /// `enum scmp_compare`: NE 1, LT 2, LE 3, EQ 4, GE 5, GT 6, MASKED_EQ 7.
+    pub op: c_int,
+    /// The datum (the mask, for MASKED_EQ).
+    pub datum_a: u64,
+    /// The value, for MASKED_EQ.
+    pub datum_b: u64,
+}
+
+/// One rule: an action for a syscall (by name) when every comparison holds.
+#[derive(Clone, Debug)]
+pub struct LibRule {
+    /// What a match does.
+    pub action: Action,
+    /// The syscall's name.
+    pub name: String,
+    /// ANDed comparisons; empty: always.
+    pub cmps: Vec<ArgCmp>,
+}
+
+/// The libseccomp functions used, found with `dlsym`.
+pub struct Lib {
+    init: unsafe extern "C" fn(u32) -> *mut c_void,
+    release: unsafe extern "C" fn(*mut c_void),
+    arch_add: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
+    arch_remove: unsafe extern "C" fn(*mut c_void, u32) -> c_int,
+    arch_resolve_name: unsafe extern "C" fn(*const c_char) -> u32,
+    attr_set: unsafe extern "C" fn(*mut c_void, c_int, u32) -> c_int,
+    resolve_name: unsafe extern "C" fn(*const c_char) -> c_int,
+    rule_add_array: unsafe extern "C" fn(*mut c_void, u32, c_int, c_uint, *const ArgCmp) -> c_int,
+    export_bpf: unsafe extern "C" fn(*mut c_void, c_int) -> c_int,
+}
+
+const SCMP_FLTATR_ACT_BADARCH: c_int = 2;
+const SCMP_FLTATR_CTL_OPTIMIZE: c_int = 8;
+const SCMP_ARCH_NATIVE: u32 = 0;
+
+impl Lib {
+    /// Loads libseccomp, if it is installed.
+    // Each field's type, in `Lib`, states the signature the transmute gives it.
+    #[allow(clippy::missing_transmute_annotations)]
+    #[must_use]
+    pub fn load() -> Option<Lib> {
+        // SAFETY: dlopen/dlsym with NUL-terminated names; the symbols have the C
+        // signatures of libseccomp 2.5's seccomp.h.
+        unsafe {
+            let h = libc::dlopen(c"libseccomp.so.2".as_ptr(), libc::RTLD_NOW);
+            if h.is_null() {
+                return None;
+            }
+            let sym = |name: &CStr| {
+                let p = libc::dlsym(h, name.as_ptr());
+                assert!(!p.is_null(), "libseccomp has no {name:?}");
+                p
+            };
+            Some(Lib {
+                init: std::mem::transmute(sym(c"seccomp_init")),
+                release: std::mem::transmute(sym(c"seccomp_release")),
+                arch_add: std::mem::transmute(sym(c"seccomp_arch_add")),
+                arch_remove: std::mem::transmute(sym(c"seccomp_arch_remove")),
+                arch_resolve_name: std::mem::transmute(sym(c"seccomp_arch_resolve_name")),
+                attr_set: std::mem::transmute(sym(c"seccomp_attr_set")),
+                resolve_name: std::mem::transmute(sym(c"seccomp_syscall_resolve_name")),
+                rule_add_array: std::mem::transmute(sym(c"seccomp_rule_add_array")),
+                export_bpf: std::mem::transmute(sym(c"seccomp_export_bpf")),
+            })
+        }
+    }
+
+    /// Whether this libseccomp knows the syscall's name (2.5.4 predates the newest).
+    #[must_use]
+    pub fn knows(&self, name: &str) -> bool {
+        let c = CString::new(name).expect("a name");
+        // SAFETY: a NUL-terminated name.
+        unsafe { (self.resolve_name)(c.as_ptr()) != -1 }
+    }
+
+    /// Whether this libseccomp knows the ABI.
+    #[must_use]
+    pub fn knows_arch(&self, arch: Arch) -> bool {
+        let name = CString::new(arch.as_str()).expect("a name");
+        // SAFETY: a NUL-terminated name.
+        unsafe { (self.arch_resolve_name)(name.as_ptr()) != 0 }
+    }
+
+    /// libseccomp's program for `arch` only, other ABIs killed; `optimize` 2 is its
+    /// binary tree (`SCMP_FLTATR_CTL_OPTIMIZE`), 1 its default. `None` for an ABI it
+    /// does not know.
+    ///
+    /// # Panics
+    ///
+    /// If libseccomp refuses a rule.
+    #[must_use]
+    pub fn build(
+        &self,
+        arch: Arch,
+        default: Action,
+        rules: &[LibRule],
+        optimize: u32,
+    ) -> Option<Vec<SockFilter>> {
+        let name = CString::new(arch.as_str()).expect("a name");
+        // SAFETY: the libseccomp API as documented; the context is released below.
+        unsafe {
+            let token = (self.arch_resolve_name)(name.as_ptr());
+            if token == 0 {
+                return None;
+            }
+            let ctx = (self.init)(default.to_ret());
+            assert!(
+                !ctx.is_null(),
+                "libseccomp refused the default action {default}"
+            );
+            assert_eq!(
+                (self.attr_set)(ctx, SCMP_FLTATR_ACT_BADARCH, Action::KillProcess.to_ret()),
+                0
+            );
+            assert_eq!((self.attr_set)(ctx, SCMP_FLTATR_CTL_OPTIMIZE, optimize), 0);
+            assert_eq!((self.arch_remove)(ctx, SCMP_ARCH_NATIVE), 0);
+            assert_eq!((self.arch_add)(ctx, token), 0);
+            for r in rules {
+                let cname = CString::new(r.name.as_str()).expect("a name");
+                let nr = (self.resolve_name)(cname.as_ptr());
+                let len = c_uint::try_from(r.cmps.len()).expect("few comparisons");
+                let rc = (self.rule_add_array)(ctx, r.action.to_ret(), nr, len, r.cmps.as_ptr());
+                assert_eq!(
+                    rc, 0,
+                    "libseccomp refused a rule for {} on {arch}: {rc}",
+                    r.name
+                );
+            }
+            let mut fds = [0; 2];
+            assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+            assert_eq!((self.export_bpf)(ctx, fds[1]), 0);
+            libc::close(fds[1]);
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
+                let Ok(n) = usize::try_from(n) else { break };
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+            }
+            libc::close(fds[0]);
+            (self.release)(ctx);
+            let endian = if arch.is_big_endian() {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+            Some(
+                raw.chunks_exact(8)
+                    .map(|c| SockFilter::from_bytes(c.try_into().expect("8 bytes"), endian))
+                    .collect(),
+            )
+        }
+    }
+}
