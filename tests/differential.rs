@@ -386,6 +386,7 @@ fn libseccomp_program(
                 action: sc.action,
                 name: sc.name.to_owned(),
                 cmps,
+                nr: None,
             });
         }
     }

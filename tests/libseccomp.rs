@@ -29,6 +29,9 @@ pub struct LibRule {
     pub action: Action,
     /// The syscall's name.
     pub name: String,
+    /// Its number, for one libseccomp's tables may not have yet (newer syscalls);
+    /// `None`: libseccomp resolves `name`.
+    pub nr: Option<i32>,
     /// ANDed comparisons; empty: always.
     pub cmps: Vec<ArgCmp>,
 }
@@ -134,7 +137,7 @@ impl Lib {
             assert_eq!((self.arch_add)(ctx, token), 0);
             for r in rules {
                 let cname = CString::new(r.name.as_str()).expect("a name");
-                let nr = (self.resolve_name)(cname.as_ptr());
+                let nr = r.nr.unwrap_or_else(|| (self.resolve_name)(cname.as_ptr()));
                 let len = c_uint::try_from(r.cmps.len()).expect("few comparisons");
                 let rc = (self.rule_add_array)(ctx, r.action.to_ret(), nr, len, r.cmps.as_ptr());
                 assert_eq!(

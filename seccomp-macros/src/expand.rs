@@ -363,3 +363,38 @@ pub fn syscall_names(input: TokenStream) -> TokenStream {
         &NAMES[..]
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    /// The largest policy of the benchmark expands for every target ABI without an
+    /// error. The time it takes is printed for `cargo xtask bench`, which runs this
+    /// test in the profile proc macros are built with (unoptimized, in dev and
+    /// release builds alike unless a workspace says otherwise), never asserted.
+    #[test]
+    fn largest_benchmark_policy_expands_for_every_target() {
+        let text = include_str!("../../benches/container.policy");
+        let tokens: proc_macro2::TokenStream = text.parse().expect("tokens");
+        let mut best = None;
+        let mut expansion = String::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            let out = super::filter(tokens.clone());
+            let took = start.elapsed();
+            best = Some(best.map_or(took, |b: std::time::Duration| b.min(took)));
+            expansion = out.to_string();
+        }
+        // The policy is written for x86_64 (other ABIs lack some of its syscalls and
+        // get their errors behind their `cfg`): its program is there.
+        let (arch, cfg) = &super::targets()[0];
+        assert_eq!(*arch, seccomp_compiler::Arch::X86_64);
+        let x86_64 = format!("# [cfg ({cfg})] static __SECCOMP_PROGRAM");
+        assert!(expansion.contains(&x86_64), "{expansion}");
+        let abis = super::targets().len();
+        println!(
+            "macro expansion of benches/container.policy (compiled for {abis} target ABIs, best of 5): {:.1} ms",
+            best.expect("five runs").as_secs_f64() * 1e3
+        );
+    }
+}

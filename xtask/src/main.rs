@@ -1,4 +1,4 @@
-//! `cargo xtask gen-tables [--data DIR] [--check]`
+//! `cargo xtask gen-tables [--data DIR] [--check]`, `cargo xtask bench` (see `bench.rs`)
 //!
 //! Regenerates `seccomp-compiler/src/generated/` from the kernel's syscall data in
 //! `shared/data` (Linux v7.2.13: the `.tbl` files, `include/linux/syscalls.h`,
@@ -13,7 +13,15 @@ use std::process::ExitCode;
 
 use sha2::{Digest, Sha256};
 
+mod bench;
+
 const USAGE: &str = "usage: cargo xtask gen-tables [--data DIR] [--check]
+       cargo xtask bench
+
+bench: the benchmark against libseccomp, the macro's expansion time and the bytes
+the runtime adds to a release binary, in one report (see BENCHMARKS.md).
+
+gen-tables:
 
 Regenerates seccomp-compiler/src/generated/ (and the libseccomp fixture of its tests)
 from the kernel's syscall tables, parameter lists, errno and AUDIT_ARCH values in
@@ -515,9 +523,13 @@ fn main() -> ExitCode {
         .expect("workspace root")
         .to_path_buf();
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some("gen-tables") {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    match args.next().as_deref() {
+        Some("gen-tables") => {}
+        Some("bench") if args.next().is_none() => return bench::run(&root),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     }
     let (mut data, mut check) = (root.join("../shared/data"), false);
     while let Some(a) = args.next() {

@@ -1,0 +1,132 @@
+//! `cargo xtask bench`: the benchmark, in one run, as one report.
+//!
+//! 1. the table of `examples/bench.rs` (built in release): per policy of `benches/`
+//!    and per compiler (this project, libseccomp, libseccomp's binary tree), the
+//!    program's length, instructions executed, action-cache coverage and ns per call;
+//! 2. the macro's expansion time for the largest policy, measured by the test
+//!    `largest_benchmark_policy_expands_for_every_target` of `seccomp-macros`, in the
+//!    profile cargo builds proc macros with (unoptimized);
+//! 3. the bytes the runtime adds to a release binary: `benches/size/runtime.rs`
+//!    (the seed policy installed by `#[seccomp_rt::main]`) against
+//!    `benches/size/base.rs` (the same program without it), as loaded bytes
+//!    (the allocated sections, what `size(1)` sums) and as stripped file size.
+//!
+//! Nothing is installed: what is missing (libseccomp, `strip`) is said and left out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+fn cargo(root: &Path) -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root);
+    c
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+pub fn run(root: &Path) -> ExitCode {
+    let built = cargo(root)
+        .args(["build", "--quiet", "--release", "-p", "seccomp-tests"])
+        .args([
+            "--example",
+            "bench",
+            "--example",
+            "size_base",
+            "--example",
+            "size_runtime",
+        ])
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("bench: the release build failed");
+        return ExitCode::FAILURE;
+    }
+    let examples = target_dir(root).join("release/examples");
+    if !Command::new(examples.join("bench"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("bench: the benchmark failed");
+        return ExitCode::FAILURE;
+    }
+
+    let expansion = cargo(root)
+        .args(["test", "--quiet", "-p", "seccomp-macros", "--lib"])
+        .args([
+            "largest_benchmark_policy_expands_for_every_target",
+            "--",
+            "--nocapture",
+        ])
+        .stderr(Stdio::inherit())
+        .output();
+    let line = expansion.ok().and_then(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with("macro expansion"))
+            .map(str::to_owned)
+    });
+    match line {
+        Some(l) => println!("{l}, unoptimized as cargo builds proc macros"),
+        None => {
+            eprintln!("bench: the expansion measurement failed");
+            return ExitCode::FAILURE;
+        }
+    }
+
+    let (base, rt) = (examples.join("size_base"), examples.join("size_runtime"));
+    let loaded = |p: &Path| loaded_bytes(&std::fs::read(p).ok()?);
+    match (loaded(&base), loaded(&rt)) {
+        (Some(b), Some(r)) => println!(
+            "the runtime adds {} bytes to a release binary (the seed policy by #[seccomp_rt::main], its 13-instruction program included; loaded sections, {b} → {r})",
+            r.cast_signed() - b.cast_signed()
+        ),
+        _ => {
+            eprintln!("bench: cannot read the size examples");
+            return ExitCode::FAILURE;
+        }
+    }
+    let scratch = target_dir(root).join("xtask-bench");
+    let _ = std::fs::create_dir_all(&scratch);
+    let stripped = |p: &Path, name: &str| {
+        let out = scratch.join(name);
+        let ok = Command::new("strip")
+            .arg("-o")
+            .arg(&out)
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| std::fs::metadata(&out).ok().map(|m| m.len()))
+            .flatten()
+    };
+    match (stripped(&base, "base"), stripped(&rt, "runtime")) {
+        (Some(b), Some(r)) => println!(
+            "stripped file sizes: {b} → {r} bytes (+{}; files grow by whole pages of alignment)",
+            r.cast_signed() - b.cast_signed()
+        ),
+        _ => println!("strip(1) is missing (apt-get install binutils): no stripped sizes"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// The sum of the sizes of an ELF64 file's allocated sections (`SHF_ALLOC`,
+/// `.bss` included), what `size(1)` reports as `dec`.
+fn loaded_bytes(elf: &[u8]) -> Option<u64> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    // ELF64, little-endian.
+    if elf.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let shoff = usize::try_from(u64_at(0x28)?).ok()?;
+    let (shentsize, shnum) = (usize::from(u16_at(0x3a)?), usize::from(u16_at(0x3c)?));
+    let mut total = 0;
+    for i in 0..shnum {
+        let sh = shoff + i * shentsize;
+        const SHF_ALLOC: u64 = 2;
+        if u64_at(sh + 8)? & SHF_ALLOC != 0 {
+            total += u64_at(sh + 0x20)?;
+        }
+    }
+    Some(total)
+}
