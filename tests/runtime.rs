@@ -447,4 +447,28 @@ fn binding_checks_names_and_ranges_before_anything_is_installed() {
             max: 4_294_967_295
         })
     );
+    assert_eq!(
+        range.unwrap_err().to_string(),
+        "the value of `$out` does not fit: it must be from 0 to 4294967295"
+    );
+}
+
+/// Bounds print whole from `i64::MIN` to `u64::MAX`, without 128-bit formatting.
+#[test]
+fn parameter_bounds_print_at_both_extremes() {
+    let e = seccomp_rt::Error::ParameterOutOfRange {
+        name: "x",
+        min: i128::from(i64::MIN),
+        max: i128::from(u64::MAX),
+    };
+    assert_eq!(
+        e.to_string(),
+        "the value of `$x` does not fit: it must be from -9223372036854775808 to 18446744073709551615"
+    );
+    let e = seccomp_rt::Error::ParameterOutOfRange {
+        name: "y",
+        min: -1,
+        max: 0,
+    };
+    assert!(e.to_string().ends_with("from -1 to 0"));
 }

@@ -81,7 +81,7 @@ impl core::fmt::Display for CheckError {
     }
 }
 
-fn allowed(code: u16) -> bool {
+const fn allowed(code: u16) -> bool {
     use op::*;
     matches!(
         code,
@@ -111,28 +111,34 @@ fn allowed(code: u16) -> bool {
             && matches!(operation(code), JEQ | JGT | JGE | JSET))
 }
 
-fn is_cond_jump(code: u16) -> bool {
+const fn is_cond_jump(code: u16) -> bool {
     op::class(code) == op::JMP && op::operation(code) != op::JA
 }
 
 /// Checks `prog` against the kernel's rules.
+///
+/// A `const fn`: a program in a `static` can be checked while compiling
+/// (`Filter::from_static` of `seccomp-rt` does).
 ///
 /// ```
 /// use seccomp_bpf::{check, CheckError, SockFilter, op, ret};
 /// assert_eq!(check(&[SockFilter::stmt(op::RET_K, ret::ALLOW)]), Ok(()));
 /// assert_eq!(check(&[SockFilter::stmt(op::LD_W_ABS, 2), SockFilter::stmt(op::RET_A, 0)]),
 ///            Err(CheckError::Load { pc: 0, offset: 2 }));
+/// const OK: () = assert!(check(&[SockFilter::stmt(op::RET_K, ret::ALLOW)]).is_ok());
 /// ```
 ///
 /// # Errors
 ///
 /// The first rule the program breaks.
-pub fn check(prog: &[SockFilter]) -> Result<(), CheckError> {
+pub const fn check(prog: &[SockFilter]) -> Result<(), CheckError> {
     let len = prog.len();
     if len == 0 || len > MAX_INSNS {
         return Err(CheckError::Length(len));
     }
-    for (pc, insn) in prog.iter().enumerate() {
+    let mut pc = 0;
+    while pc < len {
+        let insn = prog[pc];
         let code = insn.code;
         if !allowed(code) {
             return Err(CheckError::Opcode { pc, code });
@@ -147,20 +153,21 @@ pub fn check(prog: &[SockFilter]) -> Result<(), CheckError> {
         if bad_operand {
             return Err(CheckError::Operand { pc });
         }
-        if code == op::LD_W_ABS && (k >= SIZE || k % 4 != 0) {
+        if code == op::LD_W_ABS && (k >= SIZE || !k.is_multiple_of(4)) {
             return Err(CheckError::Load { pc, offset: k });
         }
         let remaining = len - pc - 1;
         let in_range = if code == op::JA_K {
             (k as usize) < remaining
         } else if is_cond_jump(code) {
-            usize::from(insn.jt) < remaining && usize::from(insn.jf) < remaining
+            (insn.jt as usize) < remaining && (insn.jf as usize) < remaining
         } else {
             true
         };
         if !in_range {
             return Err(CheckError::JumpOutOfRange { pc });
         }
+        pc += 1;
     }
     if op::class(prog[len - 1].code) != op::RET {
         return Err(CheckError::NoFinalReturn);
@@ -170,13 +177,19 @@ pub fn check(prog: &[SockFilter]) -> Result<(), CheckError> {
 
 // net/core/filter.c check_load_and_stores(): one forward pass, each jump target
 // keeps the cells valid on every edge into it.
-fn check_scratch(prog: &[SockFilter]) -> Result<(), CheckError> {
-    if !prog.iter().any(|i| matches!(i.code, 0x60 | 0x61)) {
+const fn check_scratch(prog: &[SockFilter]) -> Result<(), CheckError> {
+    let mut pc = 0;
+    while pc < prog.len() && !matches!(prog[pc].code, 0x60 | 0x61) {
+        pc += 1;
+    }
+    if pc == prog.len() {
         return Ok(());
     }
     let mut masks = [0xffffu16; MAX_INSNS];
     let mut valid: u16 = 0;
-    for (pc, insn) in prog.iter().enumerate() {
+    pc = 0;
+    while pc < prog.len() {
+        let insn = prog[pc];
         valid &= masks[pc];
         match insn.code {
             op::ST | op::STX => valid |= 1 << insn.k,
@@ -188,12 +201,13 @@ fn check_scratch(prog: &[SockFilter]) -> Result<(), CheckError> {
                 valid = 0xffff;
             }
             c if is_cond_jump(c) => {
-                masks[pc + 1 + usize::from(insn.jt)] &= valid;
-                masks[pc + 1 + usize::from(insn.jf)] &= valid;
+                masks[pc + 1 + insn.jt as usize] &= valid;
+                masks[pc + 1 + insn.jf as usize] &= valid;
                 valid = 0xffff;
             }
             _ => {}
         }
+        pc += 1;
     }
     Ok(())
 }

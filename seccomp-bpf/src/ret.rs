@@ -86,6 +86,29 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The action's name in the policy language, without its datum.
+    ///
+    /// ```
+    /// use seccomp_bpf::ret::Action;
+    /// assert_eq!(Action::Errno(1).name(), "errno");
+    /// assert_eq!(Action::KillProcess.name(), "kill_process");
+    /// ```
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Action::KillProcess => "kill_process",
+            Action::KillThread => "kill_thread",
+            Action::Trap(_) => "trap",
+            Action::Errno(_) => "errno",
+            Action::Notify => "notify",
+            Action::Trace(_) => "trace",
+            Action::Log => "log",
+            Action::Allow => "allow",
+        }
+    }
+}
+
 impl core::fmt::Display for Action {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {

@@ -1,7 +1,5 @@
 use core::fmt;
 
-use seccomp_bpf::CheckError;
-
 /// Why a filter was not installed. Nothing is installed when an error is returned.
 ///
 /// ```
@@ -11,8 +9,6 @@ use seccomp_bpf::CheckError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// The program breaks the kernel's rules; it was not offered to the kernel.
-    InvalidProgram(CheckError),
     /// `prctl(PR_SET_NO_NEW_PRIVS)` failed with this errno.
     NoNewPrivs {
         /// The errno.
@@ -74,7 +70,6 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Error::InvalidProgram(e) => write!(f, "the kernel would refuse the program: {e}"),
             Error::NoNewPrivs { errno } => write!(f, "prctl(PR_SET_NO_NEW_PRIVS) failed (errno {errno})"),
             Error::Refused { errno } => {
                 let why = match errno {
@@ -96,14 +91,31 @@ impl fmt::Display for Error {
             Error::TsyncFailed { tid } => write!(f, "thread {tid} could not be synchronised to the new filter (it has an unrelated filter of its own); nothing was installed"),
             Error::TsyncUnavailable => f.write_str("this kernel has no seccomp(2) (Linux before 3.17), so the filter cannot be applied to the threads already running; install it before starting threads, or turn TSYNC off"),
             Error::Unsupported => f.write_str("this kernel has no seccomp filter mode (CONFIG_SECCOMP_FILTER is off)"),
-            Error::ActionUnavailable { action } => write!(f, "this kernel does not know the action `{action}` the filter returns (kill_process and log need Linux 4.14, notify 5.0); nothing was installed"),
+            Error::ActionUnavailable { action } => write!(f, "this kernel does not know the action `{}` the filter returns (kill_process and log need Linux 4.14, notify 5.0); nothing was installed", action.name()),
             Error::NeedsListener => f.write_str("the filter uses `notify`: install it with a listener (NotifyFilter::install), or its notified syscalls would only fail with ENOSYS"),
             Error::Listener { errno } => write!(f, "the seccomp listener failed (errno {errno}{})", if errno == libc::ENOENT { ": the notifying thread is gone" } else { "" }),
             Error::UnknownParameter { position } => write!(f, "value #{position} of the bind list names no parameter of this policy, or one given already"),
-            Error::ParameterOutOfRange { name, min, max } => write!(f, "the value of `${name}` does not fit: it must be from {min} to {max}"),
+            Error::ParameterOutOfRange { name, min, max } => {
+                write!(f, "the value of `${name}` does not fit: it must be from {} to {}", Wide(min), Wide(max))
+            }
             Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
         }
     }
 }
 
 impl core::error::Error for Error {}
+
+/// A bound of a parameter, from `i64::MIN` to `u64::MAX`, printed without the 128-bit
+/// formatting code (over a kilobyte of it would come into every binary).
+struct Wide(i128);
+
+impl fmt::Display for Wide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            f.write_str("-")?;
+        }
+        // Bounds are from `i64::MIN` to `u64::MAX`: the magnitude fits a `u64`.
+        #[allow(clippy::cast_possible_truncation)]
+        fmt::Display::fmt(&(self.0.unsigned_abs() as u64), f)
+    }
+}

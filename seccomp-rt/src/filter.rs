@@ -33,8 +33,8 @@ pub struct Filter {
 pub const AUDIT_ARCH: u32 = crate::sys::AUDIT_ARCH;
 
 impl Filter {
-    /// A filter over a program. The program is checked against the kernel's rules
-    /// when it is installed ([`Filter::check`]).
+    /// A filter over a program, checked against the kernel's rules
+    /// ([`seccomp_bpf::check()`]): in a `static` or `const`, while compiling.
     ///
     /// ```
     /// use seccomp_rt::{Filter, SockFilter};
@@ -42,9 +42,43 @@ impl Filter {
     /// static F: Filter = Filter::from_static(&ALLOW_ALL);
     /// assert_eq!(F.len(), 1);
     /// ```
+    ///
+    /// A program the kernel would refuse does not compile:
+    ///
+    /// ```compile_fail
+    /// use seccomp_rt::{Filter, SockFilter};
+    /// static NO_RET: [SockFilter; 1] = [SockFilter::stmt(0x20, 0)]; // ld [0], then nothing
+    /// static F: Filter = Filter::from_static(&NO_RET);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the kernel would refuse the program (at compile time in a `static`); use
+    /// [`Filter::try_from_static`] for a program made at run time.
     #[must_use]
     pub const fn from_static(program: &'static [SockFilter]) -> Filter {
-        Filter { program }
+        match Filter::try_from_static(program) {
+            Ok(f) => f,
+            Err(e) => refused(e),
+        }
+    }
+
+    /// A filter over a program, or the first of the kernel's rules it breaks.
+    ///
+    /// ```
+    /// use seccomp_rt::{CheckError, Filter, SockFilter};
+    /// static NO_RET: [SockFilter; 1] = [SockFilter::stmt(0x20, 0)]; // ld [0], then nothing
+    /// assert_eq!(Filter::try_from_static(&NO_RET).err(), Some(CheckError::NoFinalReturn));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first rule the program breaks.
+    pub const fn try_from_static(program: &'static [SockFilter]) -> Result<Filter, CheckError> {
+        match check(program) {
+            Ok(()) => Ok(Filter { program }),
+            Err(e) => Err(e),
+        }
     }
 
     /// The instructions.
@@ -81,21 +115,6 @@ impl Filter {
     #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.program.is_empty()
-    }
-
-    /// Checks the program against the kernel's acceptance rules.
-    ///
-    /// ```
-    /// use seccomp_rt::{Filter, SockFilter, CheckError};
-    /// static NO_RET: [SockFilter; 1] = [SockFilter::stmt(0x20, 0)]; // ld [0], then nothing
-    /// assert_eq!(Filter::from_static(&NO_RET).check(), Err(CheckError::NoFinalReturn));
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// The first rule the program breaks.
-    pub fn check(&self) -> Result<(), CheckError> {
-        check(self.program)
     }
 
     /// Installs the filter on the calling thread and, with TSYNC, every other
@@ -155,8 +174,7 @@ impl Filter {
     }
 
     /// The program's raw return value for a whole `seccomp_data` (the kernel's
-    /// `SECCOMP_RET_*` encoding); `SECCOMP_RET_KILL_PROCESS` for a program the kernel
-    /// would refuse.
+    /// `SECCOMP_RET_*` encoding).
     ///
     /// ```
     /// use seccomp_rt::{Filter, SeccompData, seccomp, AUDIT_ARCH};
@@ -166,11 +184,7 @@ impl Filter {
     /// ```
     #[must_use]
     pub fn evaluate_data(&self, data: &SeccompData) -> u32 {
-        match check(self.program) {
-            Ok(()) => simulate(self.program, data, Endian::NATIVE)
-                .unwrap_or(seccomp_bpf::ret::KILL_PROCESS),
-            Err(_) => seccomp_bpf::ret::KILL_PROCESS,
-        }
+        simulate(self.program, data, Endian::NATIVE).unwrap_or(seccomp_bpf::ret::KILL_PROCESS)
     }
 }
 
@@ -190,9 +204,30 @@ impl fmt::Debug for Filter {
     }
 }
 
-/// The `Error` for an invalid program, for `?` in installers.
-impl From<CheckError> for Error {
-    fn from(e: CheckError) -> Self {
-        Error::InvalidProgram(e)
+/// The panic of [`Filter::from_static`], one literal message per rule, as a
+/// panic in a `const` context can only print a literal.
+pub(crate) const fn refused(e: CheckError) -> ! {
+    match e {
+        CheckError::Length(_) => panic!(
+            "the kernel would refuse this seccomp program: it must have 1 to 4096 instructions"
+        ),
+        CheckError::Opcode { .. } => panic!(
+            "the kernel would refuse this seccomp program: an opcode seccomp does not accept"
+        ),
+        CheckError::Load { .. } => panic!(
+            "the kernel would refuse this seccomp program: a load outside seccomp_data or not 4-byte aligned"
+        ),
+        CheckError::Operand { .. } => panic!(
+            "the kernel would refuse this seccomp program: a division by 0, a shift by 32 or more, or a scratch cell past 15"
+        ),
+        CheckError::JumpOutOfRange { .. } => {
+            panic!("the kernel would refuse this seccomp program: a jump past its end")
+        }
+        CheckError::NoFinalReturn => panic!(
+            "the kernel would refuse this seccomp program: its last instruction is not a return"
+        ),
+        CheckError::UninitializedScratch { .. } => panic!(
+            "the kernel would refuse this seccomp program: a scratch cell read before it is written"
+        ),
     }
 }

@@ -182,7 +182,7 @@ impl<'a> Installer<'a> {
     }
 
     fn run(self, extra: libc::c_ulong) -> Result<libc::c_long, Error> {
-        seccomp_bpf::check(self.program)?;
+        // The program passed `seccomp_bpf::check` when its `Filter` was made.
         probe_actions(self.program)?;
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(|errno| Error::NoNewPrivs { errno })?;

@@ -187,7 +187,15 @@ pub fn thread_count() -> Option<u32> {
         .split(|&b| b == b' ')
         .filter(|f| !f.is_empty())
         .nth(17)?;
-    core::str::from_utf8(field).ok()?.parse().ok()
+    // Digits by hand: `str::parse` would bring its general code into every binary.
+    let mut n: u32 = 0;
+    for &d in field {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+    }
+    (!field.is_empty()).then_some(n)
 }
 
 /// Writes a message to stderr without allocating, then aborts.

@@ -64,6 +64,11 @@ impl<const P: usize> Template<P> {
         slots: &'static [Slot],
         params: &'static [ParamSpec; P],
     ) -> Self {
+        // Binding changes only the constants of comparisons, never what the kernel's
+        // rules look at: a program that passes now passes bound.
+        if let Err(e) = check(program) {
+            crate::filter::refused(e);
+        }
         Template {
             program,
             slots,
@@ -106,11 +111,8 @@ impl<const P: usize> Template<P> {
                 });
             }
         }
-        let program = buf
-            .get_mut(..self.program.len())
-            .ok_or(Error::InvalidProgram(seccomp_bpf::CheckError::Length(
-                self.program.len(),
-            )))?;
+        // At most `MAX_INSNS` long: it passed `check`.
+        let program = &mut buf[..self.program.len()];
         program.copy_from_slice(self.program);
         for s in self.slots {
             // Every parameter is bound: P distinct names were matched above.
@@ -164,7 +166,6 @@ impl<const P: usize> Template<P> {
     ) -> Result<Action, Error> {
         let mut buf = [SockFilter::default(); MAX_INSNS];
         let program = self.bind(values, &mut buf)?;
-        check(program)?;
         let data = SeccompData {
             nr,
             arch,

@@ -36,6 +36,8 @@ pub fn run(root: &Path) -> ExitCode {
             "size_base",
             "--example",
             "size_runtime",
+            "--example",
+            "size_install",
         ])
         .status();
     if !built.is_ok_and(|s| s.success()) {
@@ -75,12 +77,20 @@ pub fn run(root: &Path) -> ExitCode {
     }
 
     let (base, rt) = (examples.join("size_base"), examples.join("size_runtime"));
+    let install = examples.join("size_install");
     let loaded = |p: &Path| loaded_bytes(&std::fs::read(p).ok()?);
-    match (loaded(&base), loaded(&rt)) {
-        (Some(b), Some(r)) => println!(
-            "the runtime adds {} bytes to a release binary (the seed policy by #[seccomp_rt::main], its 13-instruction program included; loaded sections, {b} → {r})",
-            r.cast_signed() - b.cast_signed()
-        ),
+    match (loaded(&base), loaded(&rt), loaded(&install)) {
+        (Some(b), Some(r), Some(i)) => {
+            println!(
+                "the runtime adds {} bytes to a release binary: the seed policy installed by #[seccomp_rt::main], \
+                 its error messages and 13-instruction program included (the file's loaded bytes: {b} → {r})",
+                r.cast_signed() - b.cast_signed()
+            );
+            println!(
+                "  {} bytes with Filter::install and the error not printed ({b} → {i})",
+                i.cast_signed() - b.cast_signed()
+            );
+        }
         _ => {
             eprintln!("bench: cannot read the size examples");
             return ExitCode::FAILURE;
@@ -109,8 +119,8 @@ pub fn run(root: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The sum of the sizes of an ELF64 file's allocated sections (`SHF_ALLOC`,
-/// `.bss` included), what `size(1)` reports as `dec`.
+/// The sum of the sizes of an ELF64 file's allocated sections that the file holds
+/// (`SHF_ALLOC`, not `SHT_NOBITS`: `.bss` and `.relro_padding` move with alignment).
 fn loaded_bytes(elf: &[u8]) -> Option<u64> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
     let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
@@ -124,7 +134,8 @@ fn loaded_bytes(elf: &[u8]) -> Option<u64> {
     for i in 0..shnum {
         let sh = shoff + i * shentsize;
         const SHF_ALLOC: u64 = 2;
-        if u64_at(sh + 8)? & SHF_ALLOC != 0 {
+        const SHT_NOBITS: u16 = 8;
+        if u64_at(sh + 8)? & SHF_ALLOC != 0 && u16_at(sh + 4)? != SHT_NOBITS {
             total += u64_at(sh + 0x20)?;
         }
     }
