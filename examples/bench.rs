@@ -11,7 +11,14 @@
 //! with an argument check (`write(1, _, 0)`), (ii) a call denied with an errno
 //! (`socket` of an unknown family), (iii) an unconditionally allowed call (`getppid`). Numbers are
 //! printed, never asserted. libseccomp comes from Debian's `libseccomp-dev`; the
-//! benchmark installs nothing and says what is missing.
+//! benchmark installs nothing and says what is missing. `BENCH_RUNS=1` prints every
+//! timed run to stderr, sorted, to see the machine's noise.
+//!
+//! It then asks whether weighting the dispatch by how often each syscall is made
+//! would pay, for the syscall counts of two real workloads in `benches/workloads/`.
+//!
+//! `cargo xtask bench` runs this and adds the macro's expansion time and the bytes the
+//! runtime adds to a release binary.
 
 use std::time::Instant;
 
@@ -310,9 +317,10 @@ fn stats(bpf: &[SockFilter], allowed: &[u32]) -> Stats {
 }
 
 /// Calls per timed run, and runs per figure (interleaved across every program, so
-/// that drift on the machine spreads evenly; the figure is the median).
-const CALLS: u32 = 100_000;
-const ROUNDS: usize = 9;
+/// that drift on the machine spreads evenly; the figure is the fastest run, the one
+/// least disturbed by the rest of the machine).
+const CALLS: u32 = 50_000;
+const ROUNDS: usize = 31;
 
 /// ns per call of `call` in a child with `program` installed (`None`: no filter),
 /// pinned to the last CPU.
@@ -387,10 +395,8 @@ fn time_all(jobs: &mut [Job]) {
     }
 }
 
-fn median(runs: &[f64]) -> Option<f64> {
-    let mut v = runs.to_vec();
-    v.sort_by(f64::total_cmp);
-    (!v.is_empty()).then(|| v[v.len() / 2])
+fn fastest(runs: &[f64]) -> Option<f64> {
+    runs.iter().copied().reduce(f64::min)
 }
 
 fn write_empty() {
@@ -456,6 +462,27 @@ struct Row {
     allowed: usize,
     /// Indices into the jobs, one per call (arg-checked, errno, allowed).
     jobs: [Option<usize>; 3],
+    /// The instructions each call executes, in the simulator.
+    insns: [Option<usize>; 3],
+}
+
+/// The `seccomp_data` of each timed call: `write(1, buf, 0)`, `socket(0xffff,
+/// SOCK_RAW, 0)`, `getppid()`.
+fn call_data() -> [SeccompData; 3] {
+    let d = |nr: i64, args: [u64; 6]| SeccompData {
+        nr: nr as i32,
+        arch: Arch::X86_64.audit_arch(),
+        instruction_pointer: 0,
+        args,
+    };
+    [
+        d(libc::SYS_write, [1, 0x7fff_0000_1000, 0, 0, 0, 0]),
+        d(
+            libc::SYS_socket,
+            [0xffff, libc::SOCK_RAW as u64, 0, 0, 0, 0],
+        ),
+        d(libc::SYS_getppid, [0; 6]),
+    ]
 }
 
 fn main() {
@@ -480,6 +507,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let mut spec = None;
+    let mut weighting_rows = Vec::new();
     for (name, text) in POLICIES {
         let ast = syntax::parse_str(text).expect("parses");
         let policy = resolve::resolve(&ast, Arch::X86_64).expect("resolves");
@@ -488,6 +516,9 @@ fn main() {
             .to_sock_filters()
             .expect("no symbols");
         let allowed = unconditional(&policy);
+        if *name != "seed" {
+            weighting(&mut weighting_rows, name, &policy, &ours);
+        }
         let mut programs: Vec<(&str, Vec<SockFilter>)> = vec![("seccomp-rs", ours)];
         if let Some(lib) = &lib {
             let rules = lib_rules(&policy);
@@ -521,37 +552,49 @@ fn main() {
             if *name == "container" && compiler == "seccomp-rs" {
                 spec = Some(calls.map(|c| job(Some(bpf), true, c)));
             }
+            let insns =
+                call_data().map(|d| simulate_counted(bpf, &d, Endian::Little).ok().map(|r| r.1));
+            let insns = [insns[0], jobs[1].and(insns[1]), jobs[2].and(insns[2])];
             rows.push(Row {
                 policy: name,
                 compiler,
                 stats,
                 allowed: allowed.len(),
                 jobs,
+                insns,
             });
         }
     }
     time_all(&mut jobs);
-    let ns = |j: Option<usize>| fmt_ns(j.and_then(|j| median(&jobs[j].runs)));
+    if std::env::var_os("BENCH_RUNS").is_some() {
+        for j in &jobs {
+            let mut r = j.runs.clone();
+            r.sort_by(f64::total_cmp);
+            eprintln!("{:?}", r.iter().map(|x| *x as u32).collect::<Vec<_>>());
+        }
+    }
+    let ns = |j: Option<usize>| fmt_ns(j.and_then(|j| fastest(&jobs[j].runs)));
+    let ns_insns = |j: Option<usize>, n: Option<usize>| match n {
+        Some(n) => format!("{} ({n})", ns(j)),
+        None => ns(j),
+    };
 
     println!(
-        "x86_64, Linux {}, {}; ns: median of {ROUNDS} runs of {CALLS} calls, pinned to one CPU\n",
+        "x86_64, Linux {}, {}\n\
+         length: instructions; mean, max: instructions executed over every number 0..=max (arguments 0);\n\
+         cached: unconditionally allowed syscalls the kernel's action cache serves without running the filter;\n\
+         arg-checked write(1, buf, 0), denied socket(0xffff, SOCK_RAW, 0), allowed getppid(): ns per call \
+         (fastest of {ROUNDS} runs of {CALLS}, interleaved,\n\
+         pinned to one CPU) and, in parentheses, the instructions the filter executes for it\n",
         kernel(),
         cpu()
     );
     println!(
-        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>10} {:>8} {:>8}",
-        "policy",
-        "compiler",
-        "length",
-        "mean",
-        "max",
-        "cached",
-        "ns arg-chk",
-        "ns errno",
-        "ns allow"
+        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
+        "policy", "compiler", "length", "mean", "max", "cached", "arg-checked", "denied", "allowed"
     );
     println!(
-        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>10} {:>8} {:>8}",
+        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
         "-",
         "no filter",
         "-",
@@ -564,21 +607,21 @@ fn main() {
     );
     for r in &rows {
         println!(
-            "{:<10} {:<16} {:>6} {:>6.2} {:>4} {:>8} {:>10} {:>8} {:>8}",
+            "{:<10} {:<16} {:>6} {:>6.2} {:>4} {:>8} {:>11} {:>11} {:>11}",
             r.policy,
             r.compiler,
             r.stats.len,
             r.stats.mean,
             r.stats.max,
             format!("{}/{}", r.stats.cached, r.allowed),
-            ns(r.jobs[0]),
-            ns(r.jobs[1]),
-            ns(r.jobs[2])
+            ns_insns(r.jobs[0], r.insns[0]),
+            ns_insns(r.jobs[1], r.insns[1]),
+            ns_insns(r.jobs[2], r.insns[2])
         );
     }
     if let Some(spec) = spec {
         println!(
-            "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>10} {:>8} {:>8}",
+            "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
             "container",
             "seccomp-rs [1]",
             "",
@@ -608,6 +651,27 @@ fn main() {
         );
     }
 
+    println!(
+        "\nWould weighting the dispatch by how often syscalls are made pay? Calls the kernel's action \
+         cache serves never run the filter;\nfor the others (\"filtered\"), the `jge` comparisons of the \
+         balanced search against those of the best search for the workload (benches/workloads):\n"
+    );
+    println!(
+        "{:<10} {:<9} {:>7} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "policy",
+        "workload",
+        "calls",
+        "filtered",
+        "mean bal.",
+        "mean wtd.",
+        "worst bal.",
+        "worst wtd."
+    );
+    for r in &weighting_rows {
+        println!("{r}");
+    }
+    println!();
+
     // What the compiler does for the largest policy inside the macro: parse, then
     // compile for each of the 18 ABIs a Rust target can have.
     let (_, text) = POLICIES[2];
@@ -631,6 +695,122 @@ fn main() {
         "compiler work for `container` (parse + compile for 18 ABIs, optimized, best of 5): {:.1} ms",
         best.as_secs_f64() * 1e3
     );
+}
+
+const WORKLOADS: &[(&str, &str)] = &[
+    ("build", include_str!("../benches/workloads/build.tsv")),
+    ("http", include_str!("../benches/workloads/http.tsv")),
+];
+
+/// `(calls, number)` of a workload's `strace -c` counts, on x86_64.
+fn workload(text: &str) -> Vec<(u64, u32)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (calls, name) = l.split_once('\t')?;
+            Some((calls.parse().ok()?, Arch::X86_64.syscall(name)?.nr))
+        })
+        .collect()
+}
+
+/// The depth (comparisons) of each range in the search `codegen` emits: `jge` on
+/// the first number of the middle range, halves until one range is left.
+fn balanced_depths(n: usize) -> Vec<u32> {
+    fn go(lo: usize, hi: usize, d: u32, out: &mut [u32]) {
+        if hi - lo == 1 {
+            out[lo] = d;
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        go(lo, mid, d + 1, out);
+        go(mid, hi, d + 1, out);
+    }
+    let mut out = vec![0; n];
+    go(0, n, 0, &mut out);
+    out
+}
+
+/// The depths of the `jge` search tree over ranges of these weights with the least
+/// weighted depth (the optimal alphabetic tree, by dynamic programming).
+fn weighted_depths(w: &[f64]) -> Vec<u32> {
+    let n = w.len();
+    let mut prefix = vec![0.0; n + 1];
+    for i in 0..n {
+        prefix[i + 1] = prefix[i] + w[i];
+    }
+    // cost[i][j], split[i][j] for ranges i..=j.
+    let mut cost = vec![vec![0.0f64; n]; n];
+    let mut split = vec![vec![0usize; n]; n];
+    for len in 2..=n {
+        for i in 0..=n - len {
+            let j = i + len - 1;
+            let (mut best, mut at) = (f64::INFINITY, i + 1);
+            for k in i + 1..=j {
+                let c = cost[i][k - 1] + cost[k][j];
+                if c < best {
+                    (best, at) = (c, k);
+                }
+            }
+            cost[i][j] = best + prefix[j + 1] - prefix[i];
+            split[i][j] = at;
+        }
+    }
+    fn walk(i: usize, j: usize, d: u32, split: &[Vec<usize>], out: &mut [u32]) {
+        if i == j {
+            out[i] = d;
+            return;
+        }
+        let k = split[i][j];
+        walk(i, k - 1, d + 1, split, out);
+        walk(k, j, d + 1, split, out);
+    }
+    let mut out = vec![0; n];
+    walk(0, n - 1, 0, &split, &mut out);
+    out
+}
+
+/// Would weighting the search by how often each syscall is made pay? Only calls the
+/// kernel's action cache does not serve run the filter, so only they weigh.
+fn weighting(rows: &mut Vec<String>, name: &str, policy: &Policy, bpf: &[SockFilter]) {
+    let ir = seccomp_compiler::lower::lower(policy);
+    let ranges = &ir.arches[0].ranges;
+    let range_of = |nr: u32| ranges.partition_point(|&(start, _)| start <= nr) - 1;
+    let balanced = balanced_depths(ranges.len());
+    let arch = Arch::X86_64.audit_arch();
+    for (wname, text) in WORKLOADS {
+        let calls = workload(text);
+        let total: u64 = calls.iter().map(|c| c.0).sum();
+        let mut weights = vec![0.0f64; ranges.len()];
+        let mut filtered = 0u64;
+        for &(n, nr) in &calls {
+            if !cache::is_const_allow(bpf, arch, nr) {
+                filtered += n;
+                weights[range_of(nr)] += n as f64;
+            }
+        }
+        // A range no call of the workload reaches still needs a place in the tree.
+        let w: Vec<f64> = weights.iter().map(|&x| x + 1e-6).collect();
+        let weighted = weighted_depths(&w);
+        let mean = |d: &[u32]| {
+            weights
+                .iter()
+                .zip(d)
+                .map(|(w, &d)| w * f64::from(d))
+                .sum::<f64>()
+                / (filtered.max(1) as f64)
+        };
+        rows.push(format!(
+            "{:<10} {:<9} {:>7} {:>8.1}% {:>10.2} {:>10.2} {:>10} {:>10}",
+            name,
+            wname,
+            total,
+            100.0 * filtered as f64 / total as f64,
+            mean(&balanced),
+            mean(&weighted),
+            balanced.iter().max().unwrap_or(&0),
+            weighted.iter().max().unwrap_or(&0),
+        ));
+    }
 }
 
 fn cpu() -> String {
