@@ -34,16 +34,23 @@ const POLICIES: &[(&str, &str)] = &[
     ("container", include_str!("../benches/container.policy")),
 ];
 
+/// `a ∧ b` of two ORs of ANDs.
+fn and(a: &[Vec<Compare>], b: &[Vec<Compare>]) -> Vec<Vec<Compare>> {
+    a.iter()
+        .flat_map(|x| b.iter().map(move |y| [x.clone(), y.clone()].concat()))
+        .collect()
+}
+
+/// An OR of single comparisons, as an OR of ANDs.
+fn any_of(cmps: Vec<Compare>) -> Vec<Vec<Compare>> {
+    cmps.into_iter().map(|c| vec![c]).collect()
+}
+
 /// A predicate as OR of ANDs, for libseccomp (which has no `!` nor nesting).
 fn dnf(p: &Predicate) -> Vec<Vec<Compare>> {
     match p {
         Predicate::Or(a, b) => [dnf(a), dnf(b)].concat(),
-        Predicate::And(a, b) => {
-            let (a, b) = (dnf(a), dnf(b));
-            a.iter()
-                .flat_map(|x| b.iter().map(move |y| [x.clone(), y.clone()].concat()))
-                .collect()
-        }
+        Predicate::And(a, b) => and(&dnf(a), &dnf(b)),
         Predicate::Compare(c) => vec![vec![c.clone()]],
         Predicate::Not(_) => panic!("the benchmark's policies use no `!`"),
     }
@@ -53,16 +60,8 @@ fn dnf(p: &Predicate) -> Vec<Vec<Compare>> {
 /// the masked bits can take (libseccomp has no masked `!=`).
 fn negate(p: &[Vec<Compare>]) -> Vec<Vec<Compare>> {
     let mut out = vec![Vec::new()];
-    for and in p {
-        let alternatives: Vec<Compare> = and.iter().flat_map(negate_one).collect();
-        out = out
-            .iter()
-            .flat_map(|x| {
-                alternatives
-                    .iter()
-                    .map(move |c| [x.clone(), vec![c.clone()]].concat())
-            })
-            .collect();
+    for clause in p {
+        out = and(&out, &any_of(clause.iter().flat_map(negate_one).collect()));
     }
     out
 }
@@ -111,13 +110,13 @@ fn negate_one(c: &Compare) -> Vec<Compare> {
 /// an argument become the set of values they allow, as intervals, each a rule of its
 /// own, written with one comparison (`<=`, `>=`, `==`) or, inside the range, as
 /// aligned blocks (`& !(2^k - 1) == base`), the way a libseccomp user has to.
-fn one_per_arg(and: &[Compare]) -> Vec<Vec<Compare>> {
+fn one_per_arg(clause: &[Compare]) -> Vec<Vec<Compare>> {
     let mut out = vec![Vec::new()];
-    let mut args: Vec<u8> = and.iter().map(|c| c.arg).collect();
+    let mut args: Vec<u8> = clause.iter().map(|c| c.arg).collect();
     args.sort_unstable();
     args.dedup();
     for arg in args {
-        let cmps: Vec<&Compare> = and.iter().filter(|c| c.arg == arg).collect();
+        let cmps: Vec<&Compare> = clause.iter().filter(|c| c.arg == arg).collect();
         let alternatives: Vec<Compare> = if cmps.len() == 1 {
             vec![cmps[0].clone()]
         } else {
@@ -182,14 +181,7 @@ fn one_per_arg(and: &[Compare]) -> Vec<Vec<Compare>> {
                 })
                 .collect()
         };
-        out = out
-            .iter()
-            .flat_map(|x| {
-                alternatives
-                    .iter()
-                    .map(move |c| [x.clone(), vec![c.clone()]].concat())
-            })
-            .collect();
+        out = and(&out, &any_of(alternatives));
     }
     out
 }
@@ -223,10 +215,7 @@ fn lib_rules(policy: &Policy) -> Vec<LibRule> {
             let mut ands = r.predicate.as_ref().map_or_else(|| vec![Vec::new()], dnf);
             for earlier in rules.rules[..i].iter().filter_map(|e| e.predicate.as_ref()) {
                 let not = negate(&dnf(earlier));
-                ands = ands
-                    .iter()
-                    .flat_map(|a| not.iter().map(move |n| [a.clone(), n.clone()].concat()))
-                    .collect();
+                ands = and(&ands, &not);
             }
             for and in ands.iter().flat_map(|a| one_per_arg(a)) {
                 let cmps = and
@@ -283,23 +272,33 @@ struct Stats {
     cached: usize,
 }
 
-fn stats(bpf: &[SockFilter], allowed: &[u32]) -> Stats {
-    let arch = Arch::X86_64;
-    let hi = arch
+/// The highest syscall number of x86_64's table.
+fn highest_nr() -> u32 {
+    Arch::X86_64
         .table()
         .syscalls
         .iter()
         .map(|s| s.nr)
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// An x86_64 `seccomp_data`.
+fn data(nr: i64, args: [u64; 6]) -> SeccompData {
+    SeccompData {
+        nr: nr as i32,
+        arch: Arch::X86_64.audit_arch(),
+        instruction_pointer: 0,
+        args,
+    }
+}
+
+fn stats(bpf: &[SockFilter], allowed: &[u32]) -> Stats {
+    let arch = Arch::X86_64;
+    let hi = highest_nr();
     let (mut total, mut max) = (0usize, 0usize);
     for nr in 0..=hi {
-        let d = SeccompData {
-            nr: nr as i32,
-            arch: arch.audit_arch(),
-            instruction_pointer: 0,
-            args: [0; 6],
-        };
+        let d = data(i64::from(nr), [0; 6]);
         let (_, n) = simulate_counted(bpf, &d, Endian::Little).expect("runs");
         total += n;
         max = max.max(n);
@@ -414,6 +413,14 @@ fn getppid() {
     unsafe { libc::syscall(libc::SYS_getppid) };
 }
 
+/// One line of the main table.
+fn line(c: [String; 9]) {
+    println!(
+        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+    );
+}
+
 fn fmt_ns(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |ns| format!("{ns:.0}"))
 }
@@ -422,23 +429,11 @@ fn fmt_ns(v: Option<f64>) -> String {
 /// table's range with every argument 0, 1, 2 or 2^31 - 1 (values on which a 32-bit
 /// parameter's compare and libseccomp's 64-bit one agree).
 fn disagreements(a: &[SockFilter], b: &[SockFilter]) -> usize {
-    let arch = Arch::X86_64;
-    let hi = arch
-        .table()
-        .syscalls
-        .iter()
-        .map(|s| s.nr)
-        .max()
-        .unwrap_or(0);
+    let hi = highest_nr();
     let mut n = 0;
     for nr in 0..=hi {
         for args in [[0; 6], [1; 6], [2; 6], [0x7fff_ffff; 6]] {
-            let d = SeccompData {
-                nr: nr as i32,
-                arch: arch.audit_arch(),
-                instruction_pointer: 0,
-                args,
-            };
+            let d = data(i64::from(nr), args);
             if simulate_counted(a, &d, Endian::Little).map(|r| r.0)
                 != simulate_counted(b, &d, Endian::Little).map(|r| r.0)
             {
@@ -469,12 +464,7 @@ struct Row {
 /// The `seccomp_data` of each timed call: `write(1, buf, 0)`, `socket(0xffff,
 /// SOCK_RAW, 0)`, `getppid()`.
 fn call_data() -> [SeccompData; 3] {
-    let d = |nr: i64, args: [u64; 6]| SeccompData {
-        nr: nr as i32,
-        arch: Arch::X86_64.audit_arch(),
-        instruction_pointer: 0,
-        args,
-    };
+    let d = data;
     [
         d(libc::SYS_write, [1, 0x7fff_0000_1000, 0, 0, 0, 0]),
         d(
@@ -589,48 +579,51 @@ fn main() {
         kernel(),
         cpu()
     );
-    println!(
-        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
-        "policy", "compiler", "length", "mean", "max", "cached", "arg-checked", "denied", "allowed"
+    line(
+        [
+            "policy",
+            "compiler",
+            "length",
+            "mean",
+            "max",
+            "cached",
+            "arg-checked",
+            "denied",
+            "allowed",
+        ]
+        .map(String::from),
     );
-    println!(
-        "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
-        "-",
-        "no filter",
-        "-",
-        "-",
-        "-",
-        "-",
-        ns(base[0]),
-        ns(base[1]),
-        ns(base[2])
+    line(
+        ["-", "no filter", "-", "-", "-", "-"]
+            .map(String::from)
+            .into_iter()
+            .chain(base.map(ns))
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("9 cells"),
     );
     for r in &rows {
-        println!(
-            "{:<10} {:<16} {:>6} {:>6.2} {:>4} {:>8} {:>11} {:>11} {:>11}",
-            r.policy,
-            r.compiler,
-            r.stats.len,
-            r.stats.mean,
-            r.stats.max,
+        line([
+            r.policy.to_owned(),
+            r.compiler.to_owned(),
+            r.stats.len.to_string(),
+            format!("{:.2}", r.stats.mean),
+            r.stats.max.to_string(),
             format!("{}/{}", r.stats.cached, r.allowed),
             ns_insns(r.jobs[0], r.insns[0]),
             ns_insns(r.jobs[1], r.insns[1]),
-            ns_insns(r.jobs[2], r.insns[2])
-        );
+            ns_insns(r.jobs[2], r.insns[2]),
+        ]);
     }
     if let Some(spec) = spec {
-        println!(
-            "{:<10} {:<16} {:>6} {:>6} {:>4} {:>8} {:>11} {:>11} {:>11}",
-            "container",
-            "seccomp-rs [1]",
-            "",
-            "",
-            "",
-            "",
-            ns(spec[0]),
-            ns(spec[1]),
-            ns(spec[2])
+        line(
+            ["container", "seccomp-rs [1]", "", "", "", ""]
+                .map(String::from)
+                .into_iter()
+                .chain(spec.map(ns))
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("9 cells"),
         );
         let ssb =
             std::fs::read_to_string("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass")
