@@ -765,7 +765,7 @@ fn weighted_depths(w: &[f64]) -> Vec<u32> {
 /// Would weighting the search by how often each syscall is made pay? Only calls the
 /// kernel's action cache does not serve run the filter, so only they weigh.
 fn weighting(rows: &mut Vec<String>, name: &str, policy: &Policy, bpf: &[SockFilter]) {
-    let ir = seccomp_compiler::lower::lower(policy);
+    let ir = seccomp_compiler::prune::prune(&seccomp_compiler::lower::lower(policy));
     let ranges = &ir.arches[0].ranges;
     let range_of = |nr: u32| ranges.partition_point(|&(start, _)| start <= nr) - 1;
     let balanced = balanced_depths(ranges.len());

@@ -7,6 +7,7 @@
 //! | syntax | [`syntax::parse`] | [`syntax::ast::Policy`]: spans, no meaning |
 //! | names → numbers for one ABI | [`resolve::resolve`] | [`resolved::Policy`] |
 //! | decisions | [`lower::lower`] | [`ir::Program`]: a shared DAG + dispatch |
+//! | decided tests removed | [`prune::prune`] | [`ir::Program`], no test its path decides |
 //! | code | [`codegen::emit`] | [`asm::Insn`]s with labels |
 //! | layout | [`asm::assemble`] | [`program::Instr`]s with offsets |
 //! | check | [`validate::validate`] | the kernel's rules, at compile time |
@@ -33,6 +34,7 @@ pub mod interp;
 pub mod ir;
 pub mod lower;
 pub mod program;
+pub mod prune;
 pub mod resolve;
 pub mod resolved;
 mod suggest;
@@ -66,7 +68,7 @@ pub fn compile_resolved(policy: &resolved::Policy) -> Result<Program, Vec<Diagno
     } else {
         seccomp_bpf::Endian::Little
     };
-    let ir = lower::lower(policy);
+    let ir = prune::prune(&lower::lower(policy));
     let asm = codegen::emit(&ir, endian);
     let instrs = asm::assemble(&asm).map_err(|e| vec![Diagnostic::internal(policy.span, e)])?;
     validate::validate(&instrs, policy.span).map_err(|d| vec![d])?;
