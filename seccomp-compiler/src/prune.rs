@@ -113,6 +113,19 @@ struct Pruner<'a> {
 }
 
 /// Removes every test the tests above it decide; see the module's documentation.
+///
+/// ```
+/// use seccomp_compiler::{Arch, ir::Node, lower, prune, resolve, syntax};
+/// let ast = syntax::parse_str("write: fd <= 2 || fd >= 3; default => kill;").unwrap();
+/// let policy = resolve::resolve(&ast, Arch::X86_64).unwrap();
+/// let before = lower::lower(&policy);
+/// let after = prune::prune(&before);
+/// let tests = |p: &seccomp_compiler::ir::Program| {
+///     p.nodes.iter().filter(|n| matches!(n, Node::Test { .. })).count()
+/// };
+/// assert_eq!(tests(&before), 2);
+/// assert_eq!(tests(&after), 0); // the check always holds: write is allowed outright
+/// ```
 #[must_use]
 pub fn prune(old: &Program) -> Program {
     // Children have smaller ids: one pass in increasing order sees them first.
