@@ -22,9 +22,9 @@
 
 use std::time::Instant;
 
-use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, SockFilter, cache, simulate_counted};
 use seccomp_compiler::resolved::{CmpOp, Compare, Policy, Predicate, Value};
+use seccomp_compiler::stats::{self, Stats};
 use seccomp_compiler::{Arch, compile, compile_resolved, resolve, syntax};
 use seccomp_tests::libseccomp::{ArgCmp, Lib, LibRule};
 
@@ -251,27 +251,6 @@ fn lib_rules(policy: &Policy) -> Vec<LibRule> {
     out
 }
 
-/// The syscalls the policy allows whatever their arguments.
-fn unconditional(policy: &Policy) -> Vec<u32> {
-    let abi = &policy.abis[0];
-    abi.syscalls
-        .iter()
-        .filter(|(_, r)| {
-            r.rules
-                .first()
-                .is_some_and(|r| r.predicate.is_none() && r.action == Action::Allow)
-        })
-        .map(|(nr, _)| *nr)
-        .collect()
-}
-
-struct Stats {
-    len: usize,
-    mean: f64,
-    max: usize,
-    cached: usize,
-}
-
 /// The highest syscall number of x86_64's table.
 fn highest_nr() -> u32 {
     Arch::X86_64
@@ -290,28 +269,6 @@ fn data(nr: i64, args: [u64; 6]) -> SeccompData {
         arch: Arch::X86_64.audit_arch(),
         instruction_pointer: 0,
         args,
-    }
-}
-
-fn stats(bpf: &[SockFilter], allowed: &[u32]) -> Stats {
-    let arch = Arch::X86_64;
-    let hi = highest_nr();
-    let (mut total, mut max) = (0usize, 0usize);
-    for nr in 0..=hi {
-        let d = data(i64::from(nr), [0; 6]);
-        let (_, n) = simulate_counted(bpf, &d, Endian::Little).expect("runs");
-        total += n;
-        max = max.max(n);
-    }
-    let cached = allowed
-        .iter()
-        .filter(|&&nr| cache::is_const_allow(bpf, arch.audit_arch(), nr))
-        .count();
-    Stats {
-        len: bpf.len(),
-        mean: total as f64 / f64::from(hi + 1),
-        max,
-        cached,
     }
 }
 
@@ -454,7 +411,6 @@ struct Row {
     policy: &'static str,
     compiler: &'static str,
     stats: Stats,
-    allowed: usize,
     /// Indices into the jobs, one per call (arg-checked, errno, allowed).
     jobs: [Option<usize>; 3],
     /// The instructions each call executes, in the simulator.
@@ -505,7 +461,6 @@ fn main() {
             .expect("compiles")
             .to_sock_filters()
             .expect("no symbols");
-        let allowed = unconditional(&policy);
         if *name != "seed" {
             weighting(&mut weighting_rows, name, &policy, &ours);
         }
@@ -531,7 +486,7 @@ fn main() {
             }
         }
         for (compiler, bpf) in programs {
-            let stats = stats(&bpf, &allowed);
+            let stats = stats::measure(&bpf, &policy.abis[0]).expect("the program runs");
             let bpf: &'static [SockFilter] = Vec::leak(bpf);
             // The seed policy kills everything but its three syscalls.
             let jobs = if *name == "seed" {
@@ -549,7 +504,6 @@ fn main() {
                 policy: name,
                 compiler,
                 stats,
-                allowed: allowed.len(),
                 jobs,
                 insns,
             });
@@ -609,7 +563,11 @@ fn main() {
             r.stats.len.to_string(),
             format!("{:.2}", r.stats.mean),
             r.stats.max.to_string(),
-            format!("{}/{}", r.stats.cached, r.allowed),
+            format!(
+                "{}/{}",
+                r.stats.unconditional.len() - r.stats.not_cached.len(),
+                r.stats.unconditional.len()
+            ),
             ns_insns(r.jobs[0], r.insns[0]),
             ns_insns(r.jobs[1], r.insns[1]),
             ns_insns(r.jobs[2], r.insns[2]),

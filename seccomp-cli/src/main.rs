@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use seccomp_bpf::disasm::Disasm;
 use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, SockFilter, cache, check, simulate_counted};
-use seccomp_compiler::{Arch, resolved};
+use seccomp_compiler::{Arch, stats};
 
 use args::{Command, Format, Options, Parsed, parse_args, parse_value};
 use report::{compile, read_input, read_policy};
@@ -338,65 +338,19 @@ fn cmd_simulate(opts: &Options) -> Result<(), Failure> {
     emit(out.as_bytes())
 }
 
-/// Whether every call of `nr` is allowed, whatever its arguments: every rule
-/// that can match is an `allow`, and so is the default if no rule is unconditional.
-fn allowed_unconditionally(rules: &resolved::AbiRules, nr: u32) -> bool {
-    let Some(syscall) = rules.syscalls.get(&nr) else {
-        return rules.default == Action::Allow;
-    };
-    for rule in &syscall.rules {
-        if rule.action != Action::Allow {
-            return false;
-        }
-        if rule.predicate.is_none() {
-            return true;
-        }
-    }
-    rules.default == Action::Allow
-}
-
-#[allow(clippy::cast_possible_wrap, clippy::cast_precision_loss)]
 fn cmd_stats(opts: &Options) -> Result<(), Failure> {
     let src = read_policy(&opts.file)?;
     let c = compile(&src, opts.arch)?;
     let table = opts.arch.table();
-    let audit = opts.arch.audit_arch();
-    let lo = table.syscalls.iter().map(|s| s.nr).min().unwrap_or(0);
-    let hi = table.syscalls.iter().map(|s| s.nr).max().unwrap_or(0);
-    // mips (4000, 5000, 6000) and x32 (0x4000_0000) number from an offset.
-    let first = if lo < 1000 { 0 } else { lo };
-    let (mut total, mut max) = (0usize, 0usize);
-    for nr in first..=hi {
-        let data = SeccompData {
-            nr: nr as i32,
-            arch: audit,
-            instruction_pointer: 0,
-            args: [0; 6],
-        };
-        let (_, count) = simulate_counted(&c.bpf, &data, c.program.endian()).map_err(|e| {
-            Failure::Error(format!(
-                "internal error: the simulator stopped on nr {nr}: {e} (this is a bug in seccomp-compiler)"
-            ))
-        })?;
-        total += count;
-        max = max.max(count);
-    }
-    let numbers = u64::from(hi - first) + 1;
-    let mean = total as f64 / numbers as f64;
-    let rules = &c.policy.abis[0];
-    let unconditional: Vec<&str> = table
-        .syscalls
-        .iter()
-        .filter(|s| allowed_unconditionally(rules, s.nr))
-        .map(|s| s.name)
-        .collect();
-    let not_cached: Vec<&str> = table
-        .syscalls
-        .iter()
-        .filter(|s| allowed_unconditionally(rules, s.nr))
-        .filter(|s| !cache::is_const_allow(&c.bpf, audit, s.nr))
-        .map(|s| s.name)
-        .collect();
+    let s = stats::measure(&c.bpf, &c.policy.abis[0]).map_err(|e| {
+        Failure::Error(format!(
+            "internal error: the simulator stopped: {e} (this is a bug in seccomp-compiler)"
+        ))
+    })?;
+    let (first, hi, mean, max) = (s.first, s.last, s.mean, s.max);
+    let name = |nr: &u32| opts.arch.syscall_by_nr(*nr).map_or("?", |s| s.name);
+    let unconditional: Vec<&str> = s.unconditional.iter().map(name).collect();
+    let not_cached: Vec<&str> = s.not_cached.iter().map(name).collect();
     let cached = unconditional.len() - not_cached.len();
     let mut out = String::new();
     writeln!(out, "{} on {}", src.name, opts.arch).unwrap();

@@ -37,6 +37,7 @@ pub mod program;
 pub mod prune;
 pub mod resolve;
 pub mod resolved;
+pub mod stats;
 mod suggest;
 pub mod syntax;
 pub mod tables;
