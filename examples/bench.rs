@@ -26,7 +26,10 @@ use seccomp_bpf::{Endian, SeccompData, SockFilter, cache, simulate_counted};
 use seccomp_compiler::resolved::{CmpOp, Compare, Policy, Predicate, Value};
 use seccomp_compiler::stats::{self, Stats};
 use seccomp_compiler::{Arch, compile, compile_resolved, resolve, syntax};
-use seccomp_tests::libseccomp::{ArgCmp, Lib, LibRule};
+use seccomp_tests::libseccomp::{
+    ArgCmp, Lib, LibRule, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_LE, SCMP_CMP_LT,
+    SCMP_CMP_MASKED_EQ, SCMP_CMP_NE,
+};
 
 const POLICIES: &[(&str, &str)] = &[
     ("seed", include_str!("../benches/seed.policy")),
@@ -222,14 +225,14 @@ fn lib_rules(policy: &Policy) -> Vec<LibRule> {
                     .iter()
                     .map(|c| {
                         let (op, a, b) = match (c.op, c.mask) {
-                            (CmpOp::Eq, Some(m)) => (7, imm(m), imm(c.value)),
+                            (CmpOp::Eq, Some(m)) => (SCMP_CMP_MASKED_EQ, imm(m), imm(c.value)),
                             (_, Some(_)) => panic!("only `==` with a mask"),
-                            (CmpOp::Ne, None) => (1, imm(c.value), 0),
-                            (CmpOp::Lt, None) => (2, imm(c.value), 0),
-                            (CmpOp::Le, None) => (3, imm(c.value), 0),
-                            (CmpOp::Eq, None) => (4, imm(c.value), 0),
-                            (CmpOp::Ge, None) => (5, imm(c.value), 0),
-                            (CmpOp::Gt, None) => (6, imm(c.value), 0),
+                            (CmpOp::Ne, None) => (SCMP_CMP_NE, imm(c.value), 0),
+                            (CmpOp::Lt, None) => (SCMP_CMP_LT, imm(c.value), 0),
+                            (CmpOp::Le, None) => (SCMP_CMP_LE, imm(c.value), 0),
+                            (CmpOp::Eq, None) => (SCMP_CMP_EQ, imm(c.value), 0),
+                            (CmpOp::Ge, None) => (SCMP_CMP_GE, imm(c.value), 0),
+                            (CmpOp::Gt, None) => (SCMP_CMP_GT, imm(c.value), 0),
                         };
                         ArgCmp {
                             arg: u32::from(c.arg),

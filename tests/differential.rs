@@ -29,7 +29,10 @@ use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, SockFilter, check, simulate};
 use seccomp_compiler::tables::ParamClass;
 use seccomp_compiler::{Arch, compile_resolved, interp, resolve, syntax};
-use seccomp_tests::libseccomp::{ArgCmp, Lib, LibRule};
+use seccomp_tests::libseccomp::{
+    ArgCmp, Lib, LibRule, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_LE, SCMP_CMP_LT,
+    SCMP_CMP_MASKED_EQ, SCMP_CMP_NE,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
@@ -362,13 +365,17 @@ fn libseccomp_program(
                     and.iter()
                         .map(|c| {
                             let (op, a, b) = match c.op {
-                                Op::Ne => (1, datum(c.value, reg), 0),
-                                Op::Lt => (2, datum(c.value, reg), 0),
-                                Op::Le => (3, datum(c.value, reg), 0),
-                                Op::Eq => (4, datum(c.value, reg), 0),
-                                Op::Ge => (5, datum(c.value, reg), 0),
-                                Op::Gt => (6, datum(c.value, reg), 0),
-                                Op::MaskedEq(m) => (7, datum(m as i128, reg), datum(c.value, reg)),
+                                Op::Ne => (SCMP_CMP_NE, datum(c.value, reg), 0),
+                                Op::Lt => (SCMP_CMP_LT, datum(c.value, reg), 0),
+                                Op::Le => (SCMP_CMP_LE, datum(c.value, reg), 0),
+                                Op::Eq => (SCMP_CMP_EQ, datum(c.value, reg), 0),
+                                Op::Ge => (SCMP_CMP_GE, datum(c.value, reg), 0),
+                                Op::Gt => (SCMP_CMP_GT, datum(c.value, reg), 0),
+                                Op::MaskedEq(m) => (
+                                    SCMP_CMP_MASKED_EQ,
+                                    datum(m as i128, reg),
+                                    datum(c.value, reg),
+                                ),
                             };
                             ArgCmp {
                                 arg: u32::from(c.arg),

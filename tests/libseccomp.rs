@@ -14,13 +14,28 @@ use seccomp_compiler::Arch;
 pub struct ArgCmp {
     /// The argument index.
     pub arg: c_uint,
-    /// `enum scmp_compare`: NE 1, LT 2, LE 3, EQ 4, GE 5, GT 6, MASKED_EQ 7.
+    /// `enum scmp_compare`: one of the `SCMP_CMP_*` constants.
     pub op: c_int,
     /// The datum (the mask, for MASKED_EQ).
     pub datum_a: u64,
     /// The value, for MASKED_EQ.
     pub datum_b: u64,
 }
+
+/// `!=` (`enum scmp_compare` of `seccomp.h`, as the ones below).
+pub const SCMP_CMP_NE: c_int = 1;
+/// `<`
+pub const SCMP_CMP_LT: c_int = 2;
+/// `<=`
+pub const SCMP_CMP_LE: c_int = 3;
+/// `==`
+pub const SCMP_CMP_EQ: c_int = 4;
+/// `>=`
+pub const SCMP_CMP_GE: c_int = 5;
+/// `>`
+pub const SCMP_CMP_GT: c_int = 6;
+/// `(arg & datum_a) == datum_b`
+pub const SCMP_CMP_MASKED_EQ: c_int = 7;
 
 /// One rule: an action for a syscall (by name) when every comparison holds.
 #[derive(Clone, Debug)]
