@@ -87,26 +87,42 @@ impl Emitter<'_> {
         //   jeq #A1, L1, next1
         // next1:
         //   jeq #A2, L2, bad
-        self.out.push(Insn::Ld(data::ARCH));
         let arches = self.p.arches.clone();
-        let group_labels: Vec<Label> = arches.iter().map(|_| self.label()).collect();
-        for (i, d) in arches.iter().enumerate() {
-            let other = if i + 1 < arches.len() {
-                self.label()
-            } else {
-                self.entry(self.p.bad_arch)
-            };
+        let bad = self.entry(self.p.bad_arch);
+        // An ABI whose numbers all lead to one node goes there straight from its
+        // `jeq`, without loading `nr`; if that node is also `bad_arch`'s, the ABI
+        // needs no `jeq` at all.
+        let group_labels: Vec<Label> = arches
+            .iter()
+            .map(|d| match d.ranges[..] {
+                [(_, only)] => self.entry(only),
+                _ => self.label(),
+            })
+            .collect();
+        let tested: Vec<usize> = (0..arches.len())
+            .filter(|&i| group_labels[i] != bad)
+            .collect();
+        if !tested.is_empty() {
+            self.out.push(Insn::Ld(data::ARCH));
+        }
+        for (n, &i) in tested.iter().enumerate() {
+            let last = n + 1 == tested.len();
+            let other = if last { bad } else { self.label() };
             self.out.push(Insn::Jump {
                 cond: Cond::Eq,
-                k: Operand::Imm(d.audit_arch),
+                k: Operand::Imm(arches[i].audit_arch),
                 jt: group_labels[i],
                 jf: other,
             });
-            if i + 1 < arches.len() {
+            if !last {
                 self.out.push(Insn::Label(other));
             }
         }
         for (d, l) in arches.iter().zip(group_labels) {
+            if d.ranges.len() == 1 {
+                // Straight to its node (or not tested at all).
+                continue;
+            }
             //   ld [nr]
             //   (binary search)
             self.out.push(Insn::Label(l));

@@ -469,3 +469,41 @@ fn every_action_is_encoded_at_the_edges_of_its_data() {
         );
     }
 }
+
+#[test]
+fn the_arch_check_goes_only_where_it_decides_nothing() {
+    // Everything dies whatever the ABI: no check to get wrong, one `ret`.
+    let bpf = build("default => kill;", Arch::X86_64);
+    assert_eq!(bpf.len(), 1);
+    for audit in [X86_64, 0x4000_0003 /* i386 */, 0] {
+        for n in [0, 59, 0x4000_0000, u32::MAX] {
+            assert_eq!(
+                run(&bpf, Arch::X86_64, audit, n, [0; 6]),
+                Action::KillProcess
+            );
+        }
+    }
+    // A policy that never looks at `nr` on its ABI still tells the ABIs apart: an
+    // i386 call through `int 0x80` is not one of x86_64's.
+    let bpf = build("default => errno(EPERM); bad_arch => kill;", Arch::X86_64);
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, 59, [0; 6]),
+        Action::Errno(1)
+    );
+    assert_eq!(
+        run(&bpf, Arch::X86_64, 0x4000_0003, 11, [0; 6]),
+        Action::KillProcess
+    );
+    // …and x32 numbers under x86_64's AUDIT_ARCH are x32's, so bad_arch too.
+    assert_eq!(
+        run(&bpf, Arch::X86_64, X86_64, 0x4000_003b, [0; 6]),
+        Action::KillProcess
+    );
+    // A rule that can never hold leaves its syscall to the default.
+    let bpf = build(
+        "write: (fd == 1 || count == 5) && (fd == 2 || count == 6) && (fd == 3 || count == 7);\n\
+         default => kill;",
+        Arch::X86_64,
+    );
+    assert_eq!(bpf.len(), 1);
+}
