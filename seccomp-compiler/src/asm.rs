@@ -4,14 +4,16 @@
 //! 255 instructions ahead (`jt`/`jf` are 8 bits), `ja` reaches 2³² − 1.
 //!
 //! **Method.** [`assemble`] takes the instructions in their final order, with label
-//! definitions between them. It computes every position; a conditional branch that
-//! would pass 255 goes through a trampoline — a `ja` to the far target placed right
-//! after some conditional jump — reusing one to the same target within reach if there
-//! is one (a chain of tests that all fail to the same far return shares one
-//! trampoline per 255 instructions), else one of its own, right after it. Insertions
-//! push targets farther, so after each new trampoline it starts over, until none is
-//! added; trampolines are never removed and each branch adds at most one, so this
-//! ends, and the last round checks every distance.
+//! definitions between them. A conditional branch that would pass 255 goes through a
+//! trampoline — a `ja` to the far target placed right after some conditional jump —
+//! reusing one to the same target within reach if there is one (a chain of tests
+//! that all fail to the same far return shares one trampoline per 255 instructions),
+//! else one of its own, right after it. One pass from the end places them all (a
+//! trampoline moves only what follows its jump, whose distances it does not change);
+//! then every position is computed and every distance checked, and should a branch
+//! still be out of reach, that round adds its trampoline and starts over, until none
+//! is added (trampolines are never removed and each branch adds at most one, so this
+//! ends).
 //!
 //! **Invariants after assembly.** Every jump is forward and in range; every label
 //! used is defined at an instruction; nothing falls through into a trampoline (it
@@ -56,6 +58,59 @@ pub enum Insn {
     Ret(u32),
 }
 
+/// The trampolines each jump needs, in one pass from the last instruction back.
+///
+/// Inserting a trampoline right after jump `i` moves only what follows `i`, and
+/// every jump goes forward, so a jump after `i` keeps its distances: positions are
+/// counted from the end of the program, where everything after the jump being
+/// placed is already final. A far branch shares a trampoline to its target placed
+/// after a later jump if one is within reach, else gets its own; a new trampoline
+/// pushes the jump's other branch one farther, so both are checked again.
+fn place_trampolines(
+    code: &[Insn],
+    target: &dyn Fn(&Label) -> Result<usize, String>,
+) -> Result<Vec<Vec<Label>>, String> {
+    let mut tramps: Vec<Vec<Label>> = vec![Vec::new(); code.len()];
+    // rpos[k]: instructions from instruction k (its trampolines included) to the end.
+    let mut rpos = vec![0usize; code.len() + 1];
+    // The trampolines placed so far, by target: their distances from the end.
+    let mut by_target: HashMap<Label, Vec<usize>> = HashMap::new();
+    for i in (0..code.len()).rev() {
+        rpos[i] = rpos[i + 1] + 1;
+        let Insn::Jump { jt, jf, .. } = code[i] else {
+            continue;
+        };
+        let mut added = true;
+        while added {
+            added = false;
+            for label in [jt, jf] {
+                let t = target(&label)?;
+                if t <= i {
+                    return Err(format!("backward jump from instruction {i}"));
+                }
+                let reach = |r: usize| r < rpos[i] && rpos[i] - r - 1 <= 255;
+                let shared = by_target
+                    .get(&label)
+                    .is_some_and(|rs| rs.iter().any(|&r| reach(r)));
+                if reach(rpos[t]) || shared || tramps[i].contains(&label) {
+                    continue;
+                }
+                tramps[i].push(label);
+                rpos[i] += 1;
+                added = true;
+            }
+        }
+        let n = tramps[i].len();
+        for (k, label) in tramps[i].iter().enumerate() {
+            by_target
+                .entry(*label)
+                .or_default()
+                .push(rpos[i + 1] + n - k);
+        }
+    }
+    Ok(tramps)
+}
+
 /// Resolves labels into offsets, adding trampolines where a branch is too far.
 ///
 /// # Errors
@@ -81,7 +136,7 @@ pub fn assemble(insns: &[Insn]) -> Result<Vec<Instr>, String> {
     };
 
     // tramps[i]: the targets of the `ja` trampolines placed right after jump i.
-    let mut tramps: Vec<Vec<Label>> = vec![Vec::new(); code.len()];
+    let mut tramps = place_trampolines(&code, &target)?;
     // Where each branch goes: (jump index, is jf) → position of its target.
     let mut via: HashMap<(usize, bool), usize> = HashMap::new();
     let mut pos = vec![0usize; code.len()];
@@ -125,6 +180,7 @@ pub fn assemble(insns: &[Insn]) -> Result<Vec<Instr>, String> {
                         via.insert((i, is_jf), q);
                     }
                     None => {
+                        debug_assert!(false, "place_trampolines missed a branch of jump {i}");
                         tramps[i].push(label);
                         added = true;
                         break;
