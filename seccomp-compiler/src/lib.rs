@@ -8,6 +8,7 @@
 //! | names → numbers for one ABI | [`resolve::resolve`] | [`resolved::Policy`] |
 //! | decisions | [`lower::lower`] | [`ir::Program`]: a shared DAG + dispatch |
 //! | decided tests removed | [`prune::prune`] | [`ir::Program`], no test its path decides |
+//! | long `==` chains searched | [`lists::search`] | [`ir::Program`] |
 //! | code | [`codegen::emit`] | [`asm::Insn`]s with labels |
 //! | layout | [`asm::assemble`] | [`program::Instr`]s with offsets |
 //! | check | [`validate::validate`] | the kernel's rules, at compile time |
@@ -32,6 +33,7 @@ pub mod generated;
 pub mod groups;
 pub mod interp;
 pub mod ir;
+pub mod lists;
 pub mod lower;
 pub mod program;
 pub mod prune;
@@ -70,8 +72,15 @@ pub fn compile_resolved(policy: &resolved::Policy) -> Result<Program, Vec<Diagno
         seccomp_bpf::Endian::Little
     };
     let ir = prune::prune(&lower::lower(policy));
-    let asm = codegen::emit(&ir, endian);
-    let instrs = asm::assemble(&asm).map_err(|e| vec![Diagnostic::internal(policy.span, e)])?;
+    let layout = |ir: &ir::Program| {
+        asm::assemble(&codegen::emit(ir, endian))
+            .map_err(|e| vec![Diagnostic::internal(policy.span, e)])
+    };
+    let mut instrs = layout(&lists::search(&ir))?;
+    if instrs.len() > seccomp_bpf::MAX_INSNS {
+        // The searches cost a `jge` per bucket; the chains may still fit.
+        instrs = layout(&ir)?;
+    }
     validate::validate(&instrs, policy.span).map_err(|d| vec![d])?;
     Ok(Program {
         arch,

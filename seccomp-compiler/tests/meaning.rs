@@ -106,7 +106,12 @@ impl Gen<'_> {
             self.constants.push(m as u64);
         }
         if self.rng.chance(15) {
-            let n = 1 + self.rng.below(4);
+            // Short lists stay chains of `jeq`; long ones become searches.
+            let n = if self.rng.chance(30) {
+                8 + self.rng.below(16)
+            } else {
+                1 + self.rng.below(4)
+            };
             let vals: Vec<String> = (0..n)
                 .map(|_| {
                     let v = literal(self.rng, bits, signed);
