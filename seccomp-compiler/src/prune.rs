@@ -17,16 +17,17 @@
 //! or build time, and teach nothing.
 //!
 //! The walk rebuilds a node once per distinct knowledge that reaches it, keeping
-//! only what concerns the words its subtree tests; a policy whose paths would
-//! need more than [`BUDGET`] rebuilt nodes is left as it is.
+//! only what concerns the words its subtree tests (a node only one edge leads to is
+//! not looked up: it is reached once per rebuild of its parent); a policy whose
+//! paths would need more than [`BUDGET`] rebuilt nodes is left as it is.
 
 use std::collections::HashMap;
 
 use crate::ir::{Builder, Cond, Dispatch, Node, NodeId, Operand, Program, Word};
 
-/// The most rebuilt nodes the walk may make before it gives up and keeps the
-/// program unpruned: a bound on compile time for pathological policies.
-pub const BUDGET: usize = 200_000;
+/// The most nodes the walk may rebuild before it gives up and keeps the program
+/// unpruned: a bound on compile time for pathological policies.
+pub const BUDGET: usize = 1_000_000;
 
 /// The most excluded values remembered per word (forgetting is always sound).
 const MAX_EXCLUDED: usize = 8;
@@ -108,8 +109,13 @@ struct Pruner<'a> {
     old: &'a Program,
     /// The words each old node's subtree tests.
     tested: Vec<Vec<Word>>,
+    /// Whether more than one edge (or a dispatch) leads to the old node: only those
+    /// can be reached twice with the same knowledge, so only those are memoized.
+    shared: Vec<bool>,
     b: Builder,
     memo: HashMap<(NodeId, Knowledge), NodeId>,
+    /// Nodes rebuilt so far, against [`BUDGET`].
+    work: usize,
 }
 
 /// Removes every test the tests above it decide; see the module's documentation.
@@ -149,11 +155,24 @@ pub fn prune(old: &Program) -> Program {
         };
         tested.push(words);
     }
+    let mut edges = vec![0u32; old.nodes.len()];
+    for n in &old.nodes {
+        if let Node::Test { then, other, .. } = *n {
+            edges[then.0 as usize] += 1;
+            edges[other.0 as usize] += 1;
+        }
+    }
+    let roots = old.arches.iter().flat_map(|d| d.ranges.iter().map(|r| r.1));
+    for r in roots.chain([old.bad_arch]) {
+        edges[r.0 as usize] += 2;
+    }
     let mut p = Pruner {
         old,
         tested,
+        shared: edges.iter().map(|&e| e > 1).collect(),
         b: Builder::new(),
         memo: HashMap::new(),
+        work: 0,
     };
     let Some(bad_arch) = p.node(old.bad_arch, &Vec::new()) else {
         return old.clone();
@@ -195,6 +214,12 @@ enum Step {
 }
 
 impl Pruner<'_> {
+    fn remember(&mut self, key: (NodeId, Knowledge), n: NodeId) {
+        if self.shared[key.0.0 as usize] {
+            self.memo.insert(key, n);
+        }
+    }
+
     /// The node `id` rebuilt under `known`; `None` once over the budget.
     fn node(&mut self, id: NodeId, known: &Knowledge) -> Option<NodeId> {
         let mut steps = vec![Step::Enter(id, known.clone())];
@@ -208,17 +233,20 @@ impl Pruner<'_> {
                         .filter(|f| words.contains(&f.word))
                         .collect();
                     let key = (id, known);
-                    if let Some(&n) = self.memo.get(&key) {
+                    if self.shared[id.0 as usize]
+                        && let Some(&n) = self.memo.get(&key)
+                    {
                         results.push(n);
                         continue;
                     }
-                    if self.memo.len() >= BUDGET {
+                    self.work += 1;
+                    if self.work > BUDGET {
                         return None;
                     }
                     match self.old.node(id) {
                         Node::Ret(a) => {
                             let n = self.b.ret(a);
-                            self.memo.insert(key, n);
+                            self.remember(key, n);
                             results.push(n);
                         }
                         Node::Test {
@@ -277,12 +305,12 @@ impl Pruner<'_> {
                     let o = results.pop().expect("the other branch's result");
                     let t = results.pop().expect("the then branch's result");
                     let n = self.b.test(word, cond, k, t, o);
-                    self.memo.insert(key, n);
+                    self.remember(key, n);
                     results.push(n);
                 }
                 Step::Same(key) => {
                     let n = *results.last().expect("the decided branch's result");
-                    self.memo.insert(key, n);
+                    self.remember(key, n);
                 }
             }
         }
