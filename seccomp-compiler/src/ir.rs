@@ -197,3 +197,60 @@ impl Builder {
         }
     }
 }
+
+/// Helpers for the tests of the IR passes.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Action, Builder, Cond, Dispatch, Half, Node, NodeId, Operand, Program, Word};
+
+    /// The plain low word of `args[0]`.
+    pub fn fd() -> Word {
+        Word {
+            arg: 0,
+            half: Half::Lo,
+            mask: None,
+            flip: false,
+        }
+    }
+
+    /// A program of one ABI whose every number leads to `root`, every other ABI to
+    /// `bad_arch`.
+    pub fn one_range(b: Builder, root: NodeId, bad_arch: NodeId) -> Program {
+        b.finish(
+            vec![Dispatch {
+                audit_arch: 1,
+                ranges: vec![(0, root)],
+            }],
+            bad_arch,
+        )
+    }
+
+    /// What node `n` decides when each word it tests holds `value(word)`, and how
+    /// many tests that took. Immediate operands only.
+    pub fn eval(p: &Program, mut n: NodeId, value: impl Fn(Word) -> u32) -> (Action, usize) {
+        let mut tests = 0;
+        loop {
+            match p.node(n) {
+                Node::Ret(a) => return (a, tests),
+                Node::Test {
+                    word,
+                    cond,
+                    k: Operand::Imm(k),
+                    then,
+                    other,
+                } => {
+                    tests += 1;
+                    let v = value(word);
+                    let holds = match cond {
+                        Cond::Eq => v == k,
+                        Cond::Gt => v > k,
+                        Cond::Ge => v >= k,
+                        Cond::Set => v & k != 0,
+                    };
+                    n = if holds { then } else { other };
+                }
+                Node::Test { .. } => unreachable!("immediate operands only"),
+            }
+        }
+    }
+}

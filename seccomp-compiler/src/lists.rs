@@ -217,42 +217,8 @@ fn bucket(b: &mut Builder, c: &Chain, runs: &[(u32, u32)], lo: u32, hi: u32) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Action, Half};
-
-    fn fd() -> Word {
-        Word {
-            arg: 0,
-            half: Half::Lo,
-            mask: None,
-            flip: false,
-        }
-    }
-
-    fn eval(p: &Program, mut n: NodeId, v: u32) -> (Action, usize) {
-        let mut tests = 0;
-        loop {
-            match p.node(n) {
-                Node::Ret(a) => return (a, tests),
-                Node::Test {
-                    cond,
-                    k: Operand::Imm(k),
-                    then,
-                    other,
-                    ..
-                } => {
-                    tests += 1;
-                    let holds = match cond {
-                        Cond::Eq => v == k,
-                        Cond::Gt => v > k,
-                        Cond::Ge => v >= k,
-                        Cond::Set => v & k != 0,
-                    };
-                    n = if holds { then } else { other };
-                }
-                Node::Test { .. } => unreachable!("immediates only"),
-            }
-        }
-    }
+    use crate::ir::Action;
+    use crate::ir::testing::{eval, fd, one_range};
 
     /// A chain of `values` to allow, else kill; the root.
     fn chain_program(values: &[u32]) -> (Program, NodeId) {
@@ -263,14 +229,7 @@ mod tests {
         for &v in values.iter().rev() {
             next = b.test(fd(), Cond::Eq, Operand::Imm(v), allow, next);
         }
-        let p = b.finish(
-            vec![Dispatch {
-                audit_arch: 1,
-                ranges: vec![(0, next)],
-            }],
-            kill,
-        );
-        (p, next)
+        (one_range(b, next, kill), next)
     }
 
     #[test]
@@ -304,8 +263,8 @@ mod tests {
                 .collect();
             probes.extend([0, 1, u32::MAX, 0x8000_0000, 1000]);
             for v in probes {
-                let (a, _) = eval(&old, root, v);
-                let (b, tests) = eval(&new, new_root, v);
+                let (a, _) = eval(&old, root, |_| v);
+                let (b, tests) = eval(&new, new_root, |_| v);
                 assert_eq!(a, b, "{values:?} at {v}");
                 let distinct = {
                     let mut d = values.to_vec();
@@ -337,13 +296,7 @@ mod tests {
             let to = if v == 4 { errno } else { allow };
             next = b.test(fd(), Cond::Eq, Operand::Imm(v), to, next);
         }
-        let old = b.finish(
-            vec![Dispatch {
-                audit_arch: 1,
-                ranges: vec![(0, next)],
-            }],
-            kill,
-        );
+        let old = one_range(b, next, kill);
         let new = search(&old);
         assert!(
             !new.nodes

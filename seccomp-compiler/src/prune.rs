@@ -321,26 +321,11 @@ impl Pruner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::testing::{eval, fd, one_range};
     use crate::ir::{Action, Half};
 
-    fn fd() -> Word {
-        Word {
-            arg: 0,
-            half: Half::Lo,
-            mask: None,
-            flip: false,
-        }
-    }
-
     fn program(b: Builder, root: NodeId) -> Program {
-        let bad = NodeId(0);
-        b.finish(
-            vec![Dispatch {
-                audit_arch: 1,
-                ranges: vec![(0, root)],
-            }],
-            bad,
-        )
+        one_range(b, root, NodeId(0))
     }
 
     fn tests(p: &Program) -> usize {
@@ -419,33 +404,6 @@ mod tests {
         assert_eq!(h.decide(Cond::Set, 0x18), None);
     }
 
-    /// What `root` decides when word `i` holds `values[i]`.
-    fn eval(p: &Program, root: NodeId, words: &[Word], values: &[u32]) -> Action {
-        let mut n = root;
-        loop {
-            match p.node(n) {
-                Node::Ret(a) => return a,
-                Node::Test {
-                    word,
-                    cond,
-                    k: Operand::Imm(k),
-                    then,
-                    other,
-                } => {
-                    let v = values[words.iter().position(|w| *w == word).expect("a word")];
-                    let holds = match cond {
-                        Cond::Eq => v == k,
-                        Cond::Gt => v > k,
-                        Cond::Ge => v >= k,
-                        Cond::Set => v & k != 0,
-                    };
-                    n = if holds { then } else { other };
-                }
-                Node::Test { .. } => unreachable!("immediates only"),
-            }
-        }
-    }
-
     #[test]
     fn random_dags_decide_alike_before_and_after() {
         let words = [
@@ -511,10 +469,8 @@ mod tests {
                 for &h in &values {
                     // The flipped word is the low word with its sign bit flipped.
                     let vs = [a, h, a ^ 0x8000_0000];
-                    assert_eq!(
-                        eval(&old, root, &words, &vs),
-                        eval(&new, new_root, &words, &vs)
-                    );
+                    let value = |w: Word| vs[words.iter().position(|x| *x == w).expect("a word")];
+                    assert_eq!(eval(&old, root, value).0, eval(&new, new_root, value).0);
                 }
             }
         }
