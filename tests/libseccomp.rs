@@ -189,4 +189,109 @@ impl Lib {
             )
         }
     }
+
+    /// [`Lib::build`] in a child process given `limit` to finish: libseccomp 2.5.4's
+    /// rule merging is exponential on some rule sets, and a call into it cannot be
+    /// interrupted otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` when libseccomp did not finish in time (the child is killed).
+    ///
+    /// # Panics
+    ///
+    /// If libseccomp refuses a rule (the child's panic, reported here).
+    pub fn build_within(
+        &self,
+        arch: Arch,
+        default: Action,
+        rules: &[LibRule],
+        optimize: u32,
+        limit: std::time::Duration,
+    ) -> Result<Option<Vec<SockFilter>>, TimedOut> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: the child builds, writes to the pipe and `_exit`s; glibc's fork
+        // leaves malloc usable in the child.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.build(arch, default, rules, optimize)
+            }));
+            let code = match built {
+                Ok(Some(program)) => {
+                    let bytes: Vec<u8> = program
+                        .iter()
+                        .flat_map(|i| i.to_bytes(Endian::NATIVE))
+                        .collect();
+                    let mut rest = &bytes[..];
+                    while !rest.is_empty() {
+                        // SAFETY: `rest` is valid for its length.
+                        let n = unsafe { libc::write(fds[1], rest.as_ptr().cast(), rest.len()) };
+                        let Ok(n) = usize::try_from(n) else { break };
+                        rest = &rest[n..];
+                    }
+                    0
+                }
+                Ok(None) => 3,
+                Err(_) => 101,
+            };
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(code) };
+        }
+        // SAFETY: our descriptors and child.
+        unsafe {
+            libc::close(fds[1]);
+            let deadline = std::time::Instant::now() + limit;
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let mut pfd = libc::pollfd {
+                    fd: fds[0],
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                let ms = c_int::try_from(left.as_millis()).unwrap_or(c_int::MAX);
+                let ready = libc::poll(&raw mut pfd, 1, ms);
+                if ready < 0 {
+                    continue;
+                }
+                if ready == 0 {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                    libc::close(fds[0]);
+                    return Err(TimedOut);
+                }
+                let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
+                let Ok(n) = usize::try_from(n) else { continue };
+                if n == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buf[..n]);
+            }
+            libc::close(fds[0]);
+            let mut status = 0;
+            libc::waitpid(pid, &raw mut status, 0);
+            match libc::WEXITSTATUS(status) {
+                0 => Ok(Some(
+                    raw.chunks_exact(8)
+                        .map(|c| {
+                            SockFilter::from_bytes(c.try_into().expect("8 bytes"), Endian::NATIVE)
+                        })
+                        .collect(),
+                )),
+                3 => Ok(None),
+                code => {
+                    panic!("building libseccomp's program for {arch} failed in the child ({code})")
+                }
+            }
+        }
+    }
 }
+
+/// libseccomp did not finish building a program in the time given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimedOut;
