@@ -182,11 +182,7 @@ impl Lib {
             } else {
                 Endian::Little
             };
-            Some(
-                raw.chunks_exact(8)
-                    .map(|c| SockFilter::from_bytes(c.try_into().expect("8 bytes"), endian))
-                    .collect(),
-            )
+            Some(filters(&raw, endian))
         }
     }
 
@@ -276,13 +272,7 @@ impl Lib {
             let mut status = 0;
             libc::waitpid(pid, &raw mut status, 0);
             match libc::WEXITSTATUS(status) {
-                0 => Ok(Some(
-                    raw.chunks_exact(8)
-                        .map(|c| {
-                            SockFilter::from_bytes(c.try_into().expect("8 bytes"), Endian::NATIVE)
-                        })
-                        .collect(),
-                )),
+                0 => Ok(Some(filters(&raw, Endian::NATIVE))),
                 3 => Ok(None),
                 code => {
                     panic!("building libseccomp's program for {arch} failed in the child ({code})")
@@ -290,6 +280,13 @@ impl Lib {
             }
         }
     }
+}
+
+/// A program from its bytes.
+fn filters(raw: &[u8], endian: Endian) -> Vec<SockFilter> {
+    raw.chunks_exact(8)
+        .map(|c| SockFilter::from_bytes(c.try_into().expect("8 bytes"), endian))
+        .collect()
 }
 
 /// libseccomp did not finish building a program in the time given.
