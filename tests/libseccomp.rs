@@ -165,16 +165,7 @@ impl Lib {
             assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
             assert_eq!((self.export_bpf)(ctx, fds[1]), 0);
             libc::close(fds[1]);
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            loop {
-                let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
-                let Ok(n) = usize::try_from(n) else { break };
-                if n == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&buf[..n]);
-            }
+            let raw = read_to_end(fds[0], None).expect("no deadline");
             libc::close(fds[0]);
             (self.release)(ctx);
             let endian = if arch.is_big_endian() {
@@ -240,34 +231,12 @@ impl Lib {
         // SAFETY: our descriptors and child.
         unsafe {
             libc::close(fds[1]);
-            let deadline = std::time::Instant::now() + limit;
-            let mut raw = Vec::new();
-            let mut buf = [0u8; 4096];
-            loop {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                let mut pfd = libc::pollfd {
-                    fd: fds[0],
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                let ms = c_int::try_from(left.as_millis()).unwrap_or(c_int::MAX);
-                let ready = libc::poll(&raw mut pfd, 1, ms);
-                if ready < 0 {
-                    continue;
-                }
-                if ready == 0 {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, std::ptr::null_mut(), 0);
-                    libc::close(fds[0]);
-                    return Err(TimedOut);
-                }
-                let n = libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len());
-                let Ok(n) = usize::try_from(n) else { continue };
-                if n == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&buf[..n]);
-            }
+            let Some(raw) = read_to_end(fds[0], Some(std::time::Instant::now() + limit)) else {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+                libc::close(fds[0]);
+                return Err(TimedOut);
+            };
             libc::close(fds[0]);
             let mut status = 0;
             libc::waitpid(pid, &raw mut status, 0);
@@ -278,6 +247,39 @@ impl Lib {
                     panic!("building libseccomp's program for {arch} failed in the child ({code})")
                 }
             }
+        }
+    }
+}
+
+/// Everything `fd` gives until its end, or `None` if `deadline` passes first.
+fn read_to_end(fd: c_int, deadline: Option<std::time::Instant>) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = c_int::try_from(left.as_millis()).unwrap_or(c_int::MAX);
+            // SAFETY: one valid pollfd.
+            match unsafe { libc::poll(&raw mut pfd, 1, ms) } {
+                0 => return None,
+                r if r < 0 => continue,
+                _ => {}
+            }
+        }
+        // SAFETY: `buf` is valid for its length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        match usize::try_from(n) {
+            Ok(0) => return Some(raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // EINTR and the like: poll again (or read again).
+            Err(_) if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
+            }
+            Err(_) => return Some(raw),
         }
     }
 }

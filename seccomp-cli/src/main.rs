@@ -64,14 +64,6 @@ pub(crate) enum Failure {
     Reported,
 }
 
-fn endian(arch: Arch) -> Endian {
-    if arch.is_big_endian() {
-        Endian::Big
-    } else {
-        Endian::Little
-    }
-}
-
 /// Writes to standard output; a closed pipe (`| head`) is not an error.
 fn emit(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
@@ -155,7 +147,7 @@ fn cmd_disasm(opts: &Options) -> Result<(), Failure> {
             .map(|c| SockFilter::from_bytes(c.try_into().expect("8 bytes"), e))
             .collect()
     };
-    let order = endian(opts.arch);
+    let order = opts.arch.endian();
     let bpf = decode(order);
     emit(Disasm::new(&bpf, order).to_string().as_bytes())?;
     check(&bpf).map_err(|e| {
@@ -173,7 +165,7 @@ fn cmd_disasm(opts: &Options) -> Result<(), Failure> {
             };
             let abis: Vec<&str> = Arch::ALL
                 .iter()
-                .filter(|a| endian(**a) == other)
+                .filter(|a| a.endian() == other)
                 .map(|a| a.as_str())
                 .take(3)
                 .collect();

@@ -95,6 +95,21 @@ impl Arch {
         self.table().big_endian
     }
 
+    /// The byte order of `seccomp_data` on this ABI.
+    ///
+    /// ```
+    /// use seccomp_compiler::Arch;
+    /// assert_eq!(Arch::S390x.endian(), seccomp_bpf::Endian::Big);
+    /// ```
+    #[must_use]
+    pub fn endian(self) -> seccomp_bpf::Endian {
+        if self.is_big_endian() {
+            seccomp_bpf::Endian::Big
+        } else {
+            seccomp_bpf::Endian::Little
+        }
+    }
+
     /// The syscall of this name, if the ABI has it.
     #[must_use]
     pub fn syscall(self, name: &str) -> Option<&'static Syscall> {

@@ -66,26 +66,16 @@ pub fn compile(ast: &syntax::ast::Policy, arch: Arch) -> Result<Program, Vec<Dia
 /// The program is too large, or (a compiler bug) the kernel would refuse it.
 pub fn compile_resolved(policy: &resolved::Policy) -> Result<Program, Vec<Diagnostic>> {
     let arch = policy.abis[0].arch;
-    let endian = if arch.is_big_endian() {
-        seccomp_bpf::Endian::Big
-    } else {
-        seccomp_bpf::Endian::Little
-    };
     let ir = prune::prune(&lower::lower(policy));
-    let layout = |code: &[asm::Insn]| {
-        asm::assemble(code).map_err(|e| vec![Diagnostic::internal(policy.span, e)])
+    let layout = |ir: &ir::Program| {
+        asm::assemble(&codegen::emit(ir, arch.endian()))
+            .map_err(|e| vec![Diagnostic::internal(policy.span, e)])
     };
-    let fits = |n: usize| n <= seccomp_bpf::MAX_INSNS;
-    // The searches cost a `jge` per bucket; where they do not fit, the chains may.
-    let searched = codegen::emit(&lists::search(&ir), endian);
-    let searched_len = searched
-        .iter()
-        .filter(|i| !matches!(i, asm::Insn::Label(_)))
-        .count();
-    let instrs = match fits(searched_len).then(|| layout(&searched)).transpose()? {
-        Some(instrs) if fits(instrs.len()) => instrs,
-        _ => layout(&codegen::emit(&ir, endian))?,
-    };
+    let mut instrs = layout(&lists::search(&ir))?;
+    if instrs.len() > seccomp_bpf::MAX_INSNS {
+        // The searches cost a `jge` per bucket; the chains may still fit.
+        instrs = layout(&ir)?;
+    }
     validate::validate(&instrs, policy.span).map_err(|d| vec![d])?;
     Ok(Program {
         arch,

@@ -55,11 +55,7 @@ impl Program {
     /// The byte order of the target's `seccomp_data`.
     #[must_use]
     pub fn endian(&self) -> Endian {
-        if self.arch.is_big_endian() {
-            Endian::Big
-        } else {
-            Endian::Little
-        }
+        self.arch.endian()
     }
 
     /// The number of instructions.

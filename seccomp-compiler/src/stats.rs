@@ -5,7 +5,7 @@
 //! Not a stage of the pipeline: `seccompc stats` and the benchmark measure programs
 //! with it, ours and other compilers' alike (for the same policy and ABI).
 
-use seccomp_bpf::{Endian, SeccompData, SimError, SockFilter, cache, simulate_counted};
+use seccomp_bpf::{SeccompData, SimError, SockFilter, cache, simulate_counted};
 
 use crate::ir::Action;
 use crate::resolved::AbiRules;
@@ -77,11 +77,7 @@ pub fn allowed_unconditionally(abi: &AbiRules, nr: u32) -> bool {
 pub fn measure(bpf: &[SockFilter], abi: &AbiRules) -> Result<Stats, SimError> {
     let arch = abi.arch;
     let table = arch.table();
-    let endian = if arch.is_big_endian() {
-        Endian::Big
-    } else {
-        Endian::Little
-    };
+    let endian = arch.endian();
     let audit = arch.audit_arch();
     let lo = table.syscalls.iter().map(|s| s.nr).min().unwrap_or(0);
     let last = table.syscalls.iter().map(|s| s.nr).max().unwrap_or(0);
