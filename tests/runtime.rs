@@ -256,7 +256,31 @@ fn log_daemon() {
     };
 }
 
+static DENY_SECCOMP: Filter = seccomp! { seccomp => errno(EPERM); default => allow; };
+
+fn no_new_privs() -> i32 {
+    // SAFETY: a query without pointers.
+    unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }
+}
+
+fn refused_install_keeps_privs() {
+    // An earlier filter, installed with CAP_SYS_ADMIN instead of NO_NEW_PRIVS, that
+    // makes every later install fail: the failure must not set NO_NEW_PRIVS.
+    if let Err(e) = DENY_SECCOMP.installer().no_new_privs(false).install() {
+        say(&format!("skipped: needs CAP_SYS_ADMIN ({e})\n"));
+        return;
+    }
+    say(&format!("no_new_privs before {}\n", no_new_privs()));
+    let r = STRICTER.install();
+    say(&format!(
+        "install {:?}, no_new_privs after {}\n",
+        r.map_err(|e| e.to_string()),
+        no_new_privs()
+    ));
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("refused_install_keeps_privs", refused_install_keeps_privs),
     ("log_daemon", log_daemon),
     ("trap_then_errno", trap_then_errno),
     ("trap_then_exit", trap_then_exit),
@@ -271,6 +295,20 @@ const SCENARIOS: &[(&str, fn())] = &[
 #[test]
 fn child() {
     scenario_main(SCENARIOS);
+}
+
+#[test]
+fn a_refused_install_does_not_set_no_new_privs() {
+    let o = run_scenario("child", "refused_install_keeps_privs");
+    assert!(o.status.success(), "{}", ended(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    if out.starts_with("skipped") {
+        eprintln!("SKIPPED a_refused_install_does_not_set_no_new_privs: {out}");
+        return;
+    }
+    assert!(out.starts_with("no_new_privs before 0\n"), "{out}");
+    assert!(out.contains("install Err("), "{out}");
+    assert!(out.ends_with("no_new_privs after 0\n"), "{out}");
 }
 
 #[test]

@@ -571,3 +571,30 @@ fn command_line_mistakes_exit_with_2() {
     let err = dir.fails(&["compile", "missing.seccomp"], 1);
     assert!(err.contains("cannot read `missing.seccomp`"), "{err}");
 }
+
+/// The README's summary of the language is a policy a newcomer copies: it compiles.
+#[test]
+fn the_readmes_language_summary_compiles() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("## The language")
+        .nth(1)
+        .expect("a section on the language");
+    let policy = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its text block");
+    assert!(policy.contains("socket:"), "{policy}");
+    let d = Dir::new("readme");
+    let file = d.write("readme.policy", policy);
+    for arch in ["x86_64", "x86"] {
+        let o = d.run(&["compile", file, "--arch", arch]);
+        assert!(
+            o.status.success(),
+            "{arch}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

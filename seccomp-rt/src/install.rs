@@ -139,8 +139,17 @@ impl<'a> Installer<'a> {
     ///
     /// # Errors
     ///
-    /// What was refused, and why; nothing is installed then. A program that uses
+    /// What was refused, and why; no filter is installed then. A program that uses
     /// `notify` needs [`Installer::install_with_listener`] (`NeedsListener`).
+    ///
+    /// What a failure leaves behind: every check that can be made without changing
+    /// the process — the program's actions (`ActionUnavailable`), the flags and
+    /// whether `seccomp(2)` is open to the caller (`Refused`, asked of the kernel
+    /// with a null program) — comes before `PR_SET_NO_NEW_PRIVS`, so those failures
+    /// leave the process exactly as it was. Only a failure of the install itself
+    /// after that (`TsyncFailed`: another thread's filters diverge; `Refused` with
+    /// `ENOMEM`, or `EACCES` when `no_new_privs(false)` and no `CAP_SYS_ADMIN`)
+    /// leaves `NO_NEW_PRIVS` set, which no process can clear; nothing else changes.
     pub fn install(self) -> Result<(), Error> {
         if returns(self.program, Action::Notify) {
             return Err(Error::NeedsListener);
@@ -184,9 +193,6 @@ impl<'a> Installer<'a> {
     fn run(self, extra: libc::c_ulong) -> Result<libc::c_long, Error> {
         // The program passed `seccomp_bpf::check` when its `Filter` was made.
         probe_actions(self.program)?;
-        if self.no_new_privs {
-            sys::set_no_new_privs().map_err(|errno| Error::NoNewPrivs { errno })?;
-        }
         let mut flags = extra;
         if self.tsync {
             flags |= sys::FLAG_TSYNC;
@@ -199,6 +205,17 @@ impl<'a> Installer<'a> {
         }
         if self.spec_allow {
             flags |= sys::FLAG_SPEC_ALLOW;
+        }
+        // `NO_NEW_PRIVS` cannot be cleared once set: first ask the kernel whether it
+        // takes these flags from this caller at all (an unknown flag, an earlier
+        // filter denying seccomp(2)), so that such a refusal leaves the process as it
+        // was. ENOSYS: no seccomp(2); the prctl fallback below decides.
+        match sys::seccomp_probe_flags(flags) {
+            Ok(()) | Err(libc::ENOSYS) => {}
+            Err(errno) => return Err(Error::Refused { errno }),
+        }
+        if self.no_new_privs {
+            sys::set_no_new_privs().map_err(|errno| Error::NoNewPrivs { errno })?;
         }
         let program = self.program;
         let listener = extra & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0;

@@ -146,6 +146,30 @@ pub fn seccomp_set_filter(
     if r >= 0 { Ok(r) } else { Err(errno()) }
 }
 
+/// Asks the kernel whether `seccomp(SECCOMP_SET_MODE_FILTER, flags, …)` would get
+/// past its checks of the flags and of the caller, without installing anything:
+/// the program pointer is null. `kernel/seccomp.c`, `seccomp_set_mode_filter`,
+/// refuses unknown or contradictory flags (`EINVAL`) before
+/// `seccomp_prepare_user_filter` copies the program, which then fails with `EFAULT`;
+/// an earlier filter that denies `seccomp(2)` answers with its own errno. So `EFAULT`
+/// means "go on"; anything else is what the real call would answer.
+pub fn seccomp_probe_flags(flags: libc::c_ulong) -> Result<(), i32> {
+    // SAFETY: a null program pointer; the kernel reads nothing through it.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            SECCOMP_SET_MODE_FILTER,
+            flags,
+            core::ptr::null::<libc::sock_fprog>(),
+        )
+    };
+    match (r, errno()) {
+        (0.., _) => Err(libc::EINVAL),
+        (_, libc::EFAULT) => Ok(()),
+        (_, e) => Err(e),
+    }
+}
+
 /// `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program)`; `Err(errno)`.
 pub fn prctl_set_filter(program: &[SockFilter]) -> Result<(), i32> {
     let prog = fprog(program);
