@@ -567,3 +567,38 @@ fn long_lists_are_searched_and_decide_every_value_and_its_neighbours() {
     // ⌈log₂ 10⌉ = 4 `jge` and 4 `jeq`, after the dispatch.
     assert!(worst <= 22, "{worst} instructions");
 }
+
+/// mips o32 numbers 4059 and 4109 reach `sys_olduname` and `sys_uname`, though the
+/// kernel's table calls them `unused59`/`unused109`: a policy names them as other
+/// ABIs do (`oldolduname`, `olduname`) and denies them; no number that reaches a
+/// real function on any ABI is left without a name.
+#[test]
+fn mips_o32_old_uname_numbers_have_their_real_names() {
+    for arch in [Arch::Mips, Arch::Mipsel] {
+        let bpf = build(
+            "olduname => errno(EPERM); oldolduname => errno(EDOM); default => allow;",
+            arch,
+        );
+        let audit = arch.audit_arch();
+        assert_eq!(nr(arch, "olduname"), 4109);
+        assert_eq!(nr(arch, "oldolduname"), 4059);
+        assert!(matches!(
+            run(&bpf, arch, audit, 4109, [0; 6]),
+            Action::Errno(_)
+        ));
+        assert!(matches!(
+            run(&bpf, arch, audit, 4059, [0; 6]),
+            Action::Errno(_)
+        ));
+    }
+    for &arch in Arch::ALL {
+        for sc in arch.table().syscalls {
+            assert!(
+                !sc.name.starts_with("unused") && !sc.name.starts_with("reserved"),
+                "{arch}: {} ({}) has a placeholder name",
+                sc.name,
+                sc.nr
+            );
+        }
+    }
+}

@@ -13,6 +13,13 @@ const KNOWN: &[(&str, &str, &str)] = &[
     // arch/loongarch/kernel/Makefile.syscalls adds the `memfd_secret` tag;
     // libseccomp filters loongarch64 on tag `64` only.
     ("loongarch64", "memfd_secret", "only in the kernel"),
+    // arch/mips/kernel/syscalls/syscall_o32.tbl lists 59 and 109 as `unused59` and
+    // `unused109`, yet they reach `sys_olduname` and `sys_uname`: our tables name
+    // them as x86 and ppc do; libseccomp has no mips number for them.
+    ("mips", "oldolduname", "only in the kernel"),
+    ("mips", "olduname", "only in the kernel"),
+    ("mipsel", "oldolduname", "only in the kernel"),
+    ("mipsel", "olduname", "only in the kernel"),
     // The 31-bit s390 ABI was removed in Linux 6.19: our table is v6.12.117's, the
     // last we have; libseccomp froze its own at v6.18, which adds 463–469.
     ("s390", "setxattrat", "only in libseccomp"),

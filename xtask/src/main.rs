@@ -322,15 +322,38 @@ struct Syscall {
 fn table(data: &Data, abi: &str) -> Result<Vec<Syscall>, String> {
     let mut out: Vec<Syscall> = Vec::new();
     for r in data.syscalls.iter().filter(|r| col(r, "abi") == abi) {
-        let name = col(r, "name");
-        // Placeholder rows of some tables; libseccomp drops them too.
-        if name.starts_with("reserved") || name.starts_with("unused") {
-            continue;
+        let entry = col(r, "entry");
+        let placeholder = |n: &str| n.starts_with("reserved") || n.starts_with("unused");
+        let mut name = col(r, "name");
+        if placeholder(name) {
+            if entry.is_empty() || entry == "sys_ni_syscall" {
+                // A placeholder row of some tables; libseccomp drops them too.
+                continue;
+            }
+            // A number the table calls `unusedNN` that still reaches a real function
+            // (mips o32: 4059 → `sys_olduname`, 4109 → `sys_uname`, arch/mips/kernel/
+            // syscalls/syscall_o32.tbl): it reaches the filter, so it gets the name
+            // every other ABI gives that function (x86, ppc: `oldolduname`,
+            // `olduname`), never none.
+            let names: BTreeSet<&str> = data
+                .syscalls
+                .iter()
+                .filter(|o| col(o, "entry") == entry && !placeholder(col(o, "name")))
+                .map(|o| col(o, "name"))
+                .collect();
+            let mut names = names.into_iter();
+            match (names.next(), names.next()) {
+                (Some(n), None) => name = n,
+                _ => {
+                    return Err(format!(
+                        "{abi} {name}: `{entry}` has no single name on other ABIs"
+                    ));
+                }
+            }
         }
         let nr: u32 = col(r, "nr")
             .parse()
             .map_err(|e| format!("{abi} {name}: nr: {e}"))?;
-        let entry = col(r, "entry");
         // An empty entry is a number the table lists without an implementation (i386
         // `break`, …): the number exists and reaches the filter; it has no parameters.
         let params = if entry.is_empty() || entry == "sys_ni_syscall" {
