@@ -602,3 +602,46 @@ fn mips_o32_old_uname_numbers_have_their_real_names() {
         }
     }
 }
+
+/// No input exhausts the compiler's stack (nor rustc's, which runs the macro): long
+/// `||` and `&&` chains compile, deep nesting is an error with a message.
+#[test]
+fn deep_and_long_conditions_never_overflow_the_stack() {
+    // In a thread with a small stack, as a proc macro may have.
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let terms: Vec<String> = (0..3000).map(|i| format!("fd == {i}")).collect();
+            let bpf = build(
+                &format!(
+                    "write: {} => errno(EPERM); default => allow;",
+                    terms.join(" || ")
+                ),
+                Arch::X86_64,
+            );
+            let write = nr(Arch::X86_64, "write");
+            assert!(matches!(
+                run(&bpf, Arch::X86_64, X86_64, write, [2999, 0, 0, 0, 0, 0]),
+                Action::Errno(_)
+            ));
+            assert_eq!(
+                run(&bpf, Arch::X86_64, X86_64, write, [3000, 0, 0, 0, 0, 0]),
+                Action::Allow
+            );
+            let ands: Vec<String> = (0..3000).map(|i| format!("fd != {i}")).collect();
+            build(&format!("write: {};", ands.join(" && ")), Arch::X86_64);
+            let nots = format!("write: {}fd == 1; default => allow;", "!".repeat(5000));
+            assert!(errors(&nots, Arch::X86_64)[0].contains("nests more than"));
+            let parens = format!(
+                "write: {}fd == 1{}; default => allow;",
+                "(".repeat(10_000),
+                ")".repeat(10_000)
+            );
+            assert!(errors(&parens, Arch::X86_64)[0].contains("nest more than"));
+            let ok = format!("write: {}fd == 1{};", "(".repeat(60), ")".repeat(60));
+            build(&ok, Arch::X86_64);
+        })
+        .expect("thread")
+        .join()
+        .expect("no overflow");
+}

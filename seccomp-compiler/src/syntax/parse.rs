@@ -40,6 +40,15 @@ pub fn parse(tokens: TokenStream) -> Result<Policy, Vec<Diagnostic>> {
 ///
 /// A lexing error, or every syntax error.
 pub fn parse_str(src: &str) -> Result<Policy, Vec<Diagnostic>> {
+    if let Some(at) = too_deeply_bracketed(src) {
+        return Err(vec![Diagnostic::error(
+            span_at(src, at),
+            format!(
+                "brackets nest more than {MAX_NESTING} levels deep here; \
+                 no policy needs that many"
+            ),
+        )]);
+    }
     let tokens: TokenStream = src.parse().map_err(|e: proc_macro2::LexError| {
         vec![Diagnostic::error(
             e.span(),
@@ -47,6 +56,60 @@ pub fn parse_str(src: &str) -> Result<Policy, Vec<Diagnostic>> {
         )]
     })?;
     parse(tokens)
+}
+
+/// The byte offset of the first bracket in `src` that opens level
+/// `MAX_NESTING + 1`, outside comments and string literals. Lexing text nested far
+/// deeper (10⁴ parentheses) would exhaust the lexer's stack before any error.
+fn too_deeply_bracketed(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A span at byte `at` of `src`: the text before it, brackets blanked so that it
+/// lexes, with one token at `at`. (Spans of text come only from lexing it.)
+fn span_at(src: &str, at: usize) -> Span {
+    let prefix: String = src[..at]
+        .chars()
+        .map(|c| if "()[]{}".contains(c) { ' ' } else { c })
+        .collect();
+    format!("{prefix}x")
+        .parse::<TokenStream>()
+        .ok()
+        .and_then(|t| t.into_iter().last())
+        .map_or_else(Span::call_site, |t| t.span())
 }
 
 fn policy(input: ParseStream, diags: &mut Diagnostics) -> Policy {
@@ -161,7 +224,7 @@ fn statement(input: ParseStream) -> syn::Result<Statement> {
 fn rule_rest(input: ParseStream, target: Target) -> syn::Result<Statement> {
     let predicate = if input.peek(Token![:]) {
         input.parse::<Token![:]>()?;
-        Some(or_predicate(input)?)
+        Some(or_predicate(input, 0)?)
     } else {
         None
     };
@@ -188,43 +251,82 @@ fn rule_rest(input: ParseStream, target: Target) -> syn::Result<Statement> {
     }))
 }
 
-fn or_predicate(input: ParseStream) -> syn::Result<Predicate> {
-    let mut left = and_predicate(input)?;
+/// How deep `!` and parentheses may nest in a predicate, and brackets in policy
+/// text. Every later stage walks predicates recursively; this bound keeps them (and
+/// rustc, which runs the macro) far from the end of their stacks. Chains of `||` and
+/// `&&` are not nesting: any number of terms is read as a balanced tree.
+pub const MAX_NESTING: usize = 64;
+
+const TOO_DEEP: &str = "the condition nests more than";
+
+fn too_deep(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        format!(
+            "{TOO_DEEP} {MAX_NESTING} levels of `!` and parentheses; write it flatter (`!` of `!` cancels)"
+        ),
+    )
+}
+
+/// `terms` joined by `join` into a tree of depth ⌈log₂ n⌉, leaves in order: the
+/// same meaning as the left-nested chain, without its depth.
+fn balanced(
+    mut terms: Vec<Predicate>,
+    join: fn(Box<Predicate>, Box<Predicate>) -> Predicate,
+) -> Predicate {
+    if terms.len() == 1 {
+        return terms.pop().expect("one term");
+    }
+    let right = terms.split_off(terms.len() / 2);
+    join(
+        Box::new(balanced(terms, join)),
+        Box::new(balanced(right, join)),
+    )
+}
+
+fn or_predicate(input: ParseStream, depth: usize) -> syn::Result<Predicate> {
+    let mut terms = vec![and_predicate(input, depth)?];
     while input.peek(Token![||]) {
         input.parse::<Token![||]>()?;
-        let right = and_predicate(input)?;
-        left = Predicate::Or(Box::new(left), Box::new(right));
+        terms.push(and_predicate(input, depth)?);
     }
-    Ok(left)
+    Ok(balanced(terms, Predicate::Or))
 }
 
-fn and_predicate(input: ParseStream) -> syn::Result<Predicate> {
-    let mut left = unary_predicate(input)?;
+fn and_predicate(input: ParseStream, depth: usize) -> syn::Result<Predicate> {
+    let mut terms = vec![unary_predicate(input, depth)?];
     while input.peek(Token![&&]) {
         input.parse::<Token![&&]>()?;
-        let right = unary_predicate(input)?;
-        left = Predicate::And(Box::new(left), Box::new(right));
+        terms.push(unary_predicate(input, depth)?);
     }
-    Ok(left)
+    Ok(balanced(terms, Predicate::And))
 }
 
-fn unary_predicate(input: ParseStream) -> syn::Result<Predicate> {
+fn unary_predicate(input: ParseStream, depth: usize) -> syn::Result<Predicate> {
+    if depth > MAX_NESTING {
+        return Err(too_deep(input.span()));
+    }
     if input.peek(Token![!]) && !input.peek(Token![!=]) {
         let bang: Token![!] = input.parse()?;
-        return Ok(Predicate::Not(bang.span, Box::new(unary_predicate(input)?)));
+        return Ok(Predicate::Not(
+            bang.span,
+            Box::new(unary_predicate(input, depth + 1)?),
+        ));
     }
     if input.peek(token::Paren) {
         // `(a || b)` is a predicate, `(flags & 3) == 0` an operand in parentheses.
         let fork = input.fork();
         let content;
         syn::parenthesized!(content in fork);
-        if let Ok(p) = or_predicate(&content)
-            && content.is_empty()
-            && cmp_op(&fork).is_none()
-        {
-            use syn::parse::discouraged::Speculative;
-            input.advance_to(&fork);
-            return Ok(p);
+        match or_predicate(&content, depth + 1) {
+            Ok(p) if content.is_empty() && cmp_op(&fork).is_none() => {
+                use syn::parse::discouraged::Speculative;
+                input.advance_to(&fork);
+                return Ok(p);
+            }
+            // Too deep is final: the operand reading below would hide it.
+            Err(e) if e.to_string().starts_with(TOO_DEEP) => return Err(e),
+            _ => {}
         }
         let content;
         syn::parenthesized!(content in input);
