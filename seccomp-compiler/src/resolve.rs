@@ -719,6 +719,9 @@ const SOCKET_CALLS: &[&str] = &[
     "recvmsg",
     "accept4",
     "recvmmsg",
+    // SYS_RECVMMSG reaches `__sys_recvmmsg`, as the time64 syscall does
+    // (net/socket.c, `__sys_socketcall` and `sys_recvmmsg_time64`).
+    "recvmmsg_time64",
     "sendmmsg",
 ];
 const IPC_CALLS: &[&str] = &[
@@ -726,6 +729,9 @@ const IPC_CALLS: &[&str] = &[
     "semget",
     "semctl",
     "semtimedop",
+    // SEMTIMEDOP reaches `ksys_semtimedop`/`compat_ksys_semtimedop`, as the time64
+    // syscall does (ipc/syscall.c, `ksys_ipc`; ipc/sem.c, `sys_semtimedop_time64`).
+    "semtimedop_time64",
     "msgsnd",
     "msgrcv",
     "msgget",

@@ -286,6 +286,23 @@ fn multiplexers_cannot_bypass_argument_checks() {
     assert!(e[0].contains("socketcall"), "{e:?}");
     // x86_64 has no multiplexer.
     build("socket: family == 1; default => kill;", Arch::X86_64);
+    // The time64 syscalls of 32-bit ABIs do what SYS_RECVMMSG and SEMTIMEDOP do.
+    for (src, mux) in [
+        (
+            "recvmmsg_time64: fd == 3; socketcall; default => kill;",
+            "socketcall",
+        ),
+        (
+            "semtimedop_time64: semid == 3; ipc; default => kill;",
+            "ipc",
+        ),
+    ] {
+        let e = errors(src, Arch::X86);
+        assert!(
+            e[0].contains("leaves a bypass") && e[0].contains(mux),
+            "{e:?}"
+        );
+    }
 }
 
 /// `write: fd in [0, 2, …, 2n-2]` (no two values consecutive, which would be one
