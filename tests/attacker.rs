@@ -260,3 +260,48 @@ fn errno_0_and_4095_reach_the_caller() {
     assert!(o.status.success(), "{}", ended(&o));
     assert_eq!(text, "getpid 0, getppid -1 errno 4095\n");
 }
+
+#[test]
+fn the_simulator_shifts_by_x_as_the_kernel_does() {
+    // A shift by X is not bounded by the kernel's checker (only a constant K is):
+    // the kernel computes A << (X & 31). The simulator must answer what the kernel
+    // does for every program the kernel accepts; each program here returns
+    // errno(((A shifted by X) & 0x7f) + 1) for getpid and allows everything else.
+    use seccomp_bpf::{Endian, SeccompData, SockFilter, op, ret, simulate};
+    for shift in [op::LSH, op::RSH] {
+        for x in [0u32, 1, 7, 31, 32, 33, 39, 63, 64, 100, 0xffff_ffff] {
+            let program = [
+                SockFilter::stmt(op::LD_W_ABS, 0),
+                SockFilter::jump(op::JEQ_K, libc::SYS_getpid as u32, 1, 0),
+                SockFilter::stmt(op::RET_K, ret::ALLOW),
+                SockFilter::stmt(op::LD_IMM, 0x5a5a_5a5a),
+                SockFilter::stmt(op::LDX | op::W | op::IMM, x),
+                SockFilter::stmt(op::ALU | shift | op::X, 0),
+                SockFilter::stmt(op::ALU_AND_K, 0x7f),
+                SockFilter::stmt(op::ALU | op::ADD | op::K, 1),
+                SockFilter::stmt(op::ALU | op::OR | op::K, ret::ERRNO),
+                SockFilter::stmt(op::RET_A, 0),
+            ];
+            let data = SeccompData {
+                nr: libc::SYS_getpid as i32,
+                arch: Arch::X86_64.audit_arch(),
+                ..SeccompData::default()
+            };
+            let predicted = simulate(&program, &data, Endian::Little).expect("runs") & 0xffff;
+            let outcome = run_in_child(
+                "child",
+                &program,
+                &Call {
+                    nr: libc::SYS_getpid,
+                    args: [0; 6],
+                },
+            );
+            let name = if shift == op::LSH { "<<" } else { ">>" };
+            assert_eq!(
+                outcome,
+                Outcome::Ran(predicted as i32),
+                "0x5a5a5a5a {name} {x}: the kernel and the simulator differ"
+            );
+        }
+    }
+}

@@ -102,8 +102,11 @@ pub fn simulate_counted(
                     op::AND => a & src,
                     op::OR => a | src,
                     op::XOR => a ^ src,
-                    op::LSH => a.checked_shl(src).unwrap_or(0),
-                    op::RSH => a.checked_shr(src).unwrap_or(0),
+                    // Classic BPF runs as eBPF (`bpf_convert_filter`), where a 32-bit
+                    // shift by X is `(u32) A << (X & 31)` (kernel/bpf/core.c, `SHT`; the
+                    // JITs agree). `seccomp_check_filter` bounds only a constant K < 32.
+                    op::LSH => a.wrapping_shl(src),
+                    op::RSH => a.wrapping_shr(src),
                     op::NEG => a.wrapping_neg(),
                     _ => return Err(bad),
                 };
@@ -174,6 +177,27 @@ mod tests {
             simulate_counted(&prog, &SeccompData::default(), Endian::Little),
             Ok((0, 2))
         );
+    }
+
+    #[test]
+    fn shifts_by_x_use_its_low_five_bits_as_the_kernel_does() {
+        for (x, lsh, rsh) in [
+            (1, 0x0000_0002, 0x4000_0000),
+            (33, 0x0000_0002, 0x4000_0000),
+            (32, 0x8000_0001, 0x8000_0001),
+            (0xffff_ffff, 0x8000_0000, 0x0000_0001),
+        ] {
+            for (operation, want) in [(op::LSH, lsh), (op::RSH, rsh)] {
+                let prog = [
+                    SockFilter::stmt(op::LD_IMM, 0x8000_0001),
+                    SockFilter::stmt(op::LDX | op::W | op::IMM, x),
+                    SockFilter::stmt(op::ALU | operation | op::X, 0),
+                    SockFilter::stmt(op::RET_A, 0),
+                ];
+                let got = simulate(&prog, &SeccompData::default(), Endian::Little);
+                assert_eq!(got, Ok(want), "op {operation:#x} by {x}");
+            }
+        }
     }
 
     #[test]
