@@ -22,7 +22,7 @@
 
 use std::time::Instant;
 
-use seccomp_bpf::{Endian, SeccompData, SockFilter, cache, simulate_counted};
+use seccomp_bpf::{Endian, SeccompData, SockFilter, simulate_counted};
 use seccomp_compiler::resolved::{CmpOp, Compare, Policy, Predicate, Value};
 use seccomp_compiler::stats::{self, Stats};
 use seccomp_compiler::{Arch, compile, compile_resolved, resolve, syntax};
@@ -730,14 +730,13 @@ fn weighting(rows: &mut Vec<String>, name: &str, policy: &Policy, bpf: &[SockFil
     let ranges = &ir.arches[0].ranges;
     let range_of = |nr: u32| ranges.partition_point(|&(start, _)| start <= nr) - 1;
     let balanced = balanced_depths(ranges.len());
-    let arch = Arch::X86_64.audit_arch();
     for (wname, text) in WORKLOADS {
         let calls = workload(text);
         let total: u64 = calls.iter().map(|c| c.0).sum();
         let mut weights = vec![0.0f64; ranges.len()];
         let mut filtered = 0u64;
         for &(n, nr) in &calls {
-            if !cache::is_const_allow(bpf, arch, nr) {
+            if !stats::served_by_cache(bpf, Arch::X86_64, nr) {
                 filtered += n;
                 weights[range_of(nr)] += n as f64;
             }

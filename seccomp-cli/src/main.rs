@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use seccomp_bpf::disasm::Disasm;
 use seccomp_bpf::ret::Action;
-use seccomp_bpf::{Endian, SeccompData, SockFilter, cache, check, simulate_counted};
+use seccomp_bpf::{Endian, SeccompData, SockFilter, check, simulate_counted};
 use seccomp_compiler::{Arch, stats};
 
 use args::{Command, Format, Options, Parsed, parse_args, parse_value};
@@ -314,16 +314,25 @@ fn cmd_simulate(opts: &Options) -> Result<(), Failure> {
         if count == 1 { "" } else { "s" }
     )
     .unwrap();
-    if cache::is_const_allow(&c.bpf, audit, nr) {
+    let cache_len = caller.and_then(stats::cache_bitmap_len);
+    if caller.is_some_and(|abi| stats::served_by_cache(&c.bpf, abi, nr)) {
         writeln!(
             out,
             "action cache: always allowed; the kernel skips the filter for {shown}"
         )
         .unwrap();
     } else {
+        let why = match (caller, cache_len) {
+            (None, _) => "no kernel caches an arch value it does not know".to_owned(),
+            (Some(abi), None) => format!("kernels running {abi} have no action cache"),
+            (Some(_), Some(len)) if nr >= len => {
+                format!("the kernel's cache holds numbers 0..{len} only")
+            }
+            _ => "the program looks at more than the number and the arch".to_owned(),
+        };
         writeln!(
             out,
-            "action cache: not cached; the kernel runs the filter on every call"
+            "action cache: not cached ({why}); the kernel runs the filter on every call"
         )
         .unwrap();
     }
@@ -353,16 +362,28 @@ fn cmd_stats(opts: &Options) -> Result<(), Failure> {
          (arguments 0)"
     )
     .unwrap();
-    writeln!(
-        out,
-        "action cache: {cached} of the {} syscalls the policy allows unconditionally are \
-         always allowed without running the filter ({} syscalls in {}'s table)",
-        unconditional.len(),
-        table.syscalls.len(),
-        opts.arch
-    )
-    .unwrap();
-    if !not_cached.is_empty() {
+    if stats::cache_bitmap_len(opts.arch).is_none() {
+        writeln!(
+            out,
+            "action cache: none; kernels running {} have no action cache, so the filter runs \
+             on every call ({} syscalls in its table, {} allowed unconditionally)",
+            opts.arch,
+            table.syscalls.len(),
+            unconditional.len()
+        )
+        .unwrap();
+    } else {
+        writeln!(
+            out,
+            "action cache: {cached} of the {} syscalls the policy allows unconditionally are \
+             always allowed without running the filter ({} syscalls in {}'s table)",
+            unconditional.len(),
+            table.syscalls.len(),
+            opts.arch
+        )
+        .unwrap();
+    }
+    if !not_cached.is_empty() && stats::cache_bitmap_len(opts.arch).is_some() {
         writeln!(out, "not cached: {}", not_cached.join(", ")).unwrap();
     }
     emit(out.as_bytes())

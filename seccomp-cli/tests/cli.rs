@@ -436,7 +436,7 @@ fn stats_count_instructions_and_the_action_cache() {
         "deny.seccomp",
         "ptrace => errno(EPERM);\nbpf => kill;\ndefault => allow;\n",
     );
-    for name in ["x86_64", "aarch64", "mips"] {
+    for name in ["x86_64", "aarch64", "s390x"] {
         let out = dir.ok(&["stats", deny, "--arch", name]);
         let line = out
             .lines()
@@ -452,6 +452,61 @@ fn stats_count_instructions_and_the_action_cache() {
             "{name}: {out}"
         );
         assert!(!out.contains("not cached"), "{name}: {out}");
+    }
+    // mips kernels have no action cache: nothing is claimed as cached.
+    let out = dir.ok(&["stats", deny, "--arch", "mips"]);
+    assert!(
+        out.contains("action cache: none; kernels running mips have no action cache"),
+        "{out}"
+    );
+}
+
+#[test]
+fn simulate_never_calls_a_number_the_kernel_cannot_cache_cached() {
+    let dir = Dir::new("simulate-cache");
+    let policy = dir.write("allow.seccomp", "default => allow;\n");
+    let cache_line = |args: &[&str]| {
+        let mut all = vec!["simulate", policy];
+        all.extend_from_slice(args);
+        let out = dir.ok(&all);
+        out.lines()
+            .find(|l| l.starts_with("action cache: "))
+            .unwrap()
+            .to_owned()
+    };
+    let cached = cache_line(&["--arch", "x86_64", "--nr", "getpid"]);
+    assert!(cached.contains("always allowed"), "{cached}");
+    for (args, why) in [
+        (&["--arch", "x86_64", "--nr", "-1"][..], "holds numbers 0.."),
+        (
+            &["--arch", "x86_64", "--nr", "100000"][..],
+            "holds numbers 0..",
+        ),
+        (
+            &["--arch", "x32", "--nr", "getpid"][..],
+            "holds numbers 0..",
+        ),
+        (
+            &[
+                "--arch",
+                "x86_64",
+                "--nr",
+                "0x40000027",
+                "--audit-arch",
+                "x86_64",
+            ][..],
+            "holds numbers 0..",
+        ),
+        (
+            &["--arch", "mips64", "--nr", "getpid"][..],
+            "have no action cache",
+        ),
+    ] {
+        let line = cache_line(args);
+        assert!(
+            line.contains("not cached") && line.contains(why),
+            "{args:?}: {line}"
+        );
     }
 }
 

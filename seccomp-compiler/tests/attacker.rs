@@ -252,6 +252,57 @@ fn unconditionally_allowed_syscalls_are_cacheable_and_checked_ones_are_not() {
 }
 
 #[test]
+fn the_cache_report_never_claims_numbers_the_kernel_does_not_cache() {
+    use seccomp_compiler::stats::{cache_bitmap_len, measure, served_by_cache};
+    // default => allow: every number of every arch is "const allow" for the program,
+    // so only the kernel's bitmap bounds decide.
+    let policy = "default => allow;";
+    let x86_64 = build(policy, Arch::X86_64);
+    assert!(served_by_cache(
+        &x86_64,
+        Arch::X86_64,
+        nr(Arch::X86_64, "getpid")
+    ));
+    let len = cache_bitmap_len(Arch::X86_64).unwrap();
+    assert_eq!(
+        len,
+        1 + Arch::X86_64
+            .table()
+            .syscalls
+            .iter()
+            .map(|s| s.nr)
+            .max()
+            .unwrap()
+    );
+    for past in [len, len + 1, 100_000, u32::MAX /* -1 */] {
+        assert!(!served_by_cache(&x86_64, Arch::X86_64, past), "{past}");
+    }
+    // x32 numbers reach the filter with AUDIT_ARCH_X86_64 but never fit the bitmap.
+    let x32 = build(policy, Arch::X32);
+    for s in Arch::X32.table().syscalls {
+        assert!(!served_by_cache(&x32, Arch::X32, s.nr), "{}", s.name);
+    }
+    let ast = seccomp_compiler::syntax::parse_str(policy).unwrap();
+    let resolved = seccomp_compiler::resolve::resolve(&ast, Arch::X32).unwrap();
+    let stats = measure(&x32, &resolved.abis[0]).unwrap();
+    assert_eq!(stats.not_cached.len(), stats.unconditional.len());
+    // mips kernels have no action cache at all.
+    for arch in [Arch::Mips, Arch::Mipsel64, Arch::Mips64n32] {
+        let bpf = build(policy, arch);
+        assert_eq!(cache_bitmap_len(arch), None);
+        assert!(!served_by_cache(&bpf, arch, nr(arch, "getpid")), "{arch}");
+    }
+    // arm's private calls (0xf0000…) lie past its bitmap.
+    let arm = build(policy, Arch::Arm);
+    assert!(served_by_cache(&arm, Arch::Arm, nr(Arch::Arm, "getpid")));
+    assert!(!served_by_cache(
+        &arm,
+        Arch::Arm,
+        nr(Arch::Arm, "cacheflush")
+    ));
+}
+
+#[test]
 fn the_seed_policy_is_short() {
     let bpf = build(
         "read: fd == 0; write: fd == 1; exit_group; default => kill;",
