@@ -279,7 +279,194 @@ fn refused_install_keeps_privs() {
     ));
 }
 
+// The SIGSYS reporter and signals it did not cause. Each scenario takes its pid
+// before installing anything, and signals only itself.
+
+static TRAP_GETPID: Filter = seccomp! { getpid => trap; default => allow; };
+/// What the previous handler saw: signal + 1000 * (si_code + 1), 0 if not called.
+static PREVIOUS_SAW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+extern "C" fn previous_siginfo_handler(
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut libc::c_void,
+) {
+    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+    let code = unsafe { (*info).si_code };
+    PREVIOUS_SAW.store(
+        i64::from(sig) + 1000 * (i64::from(code) + 1),
+        Ordering::SeqCst,
+    );
+}
+
+extern "C" fn previous_plain_handler(sig: libc::c_int) {
+    PREVIOUS_SAW.store(i64::from(sig), Ordering::SeqCst);
+}
+
+/// Sets the disposition of SIGSYS before the reporter: a handler address (with or
+/// without SA_SIGINFO), SIG_IGN or SIG_DFL.
+fn set_previous(handler: libc::sighandler_t, siginfo: bool) {
+    // SAFETY: all-zero is a valid sigaction; the fields set are what it needs.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = handler;
+    sa.sa_flags = if siginfo { libc::SA_SIGINFO } else { 0 };
+    // SAFETY: valid pointers.
+    let r = unsafe { libc::sigaction(libc::SIGSYS, &raw const sa, std::ptr::null_mut()) };
+    assert_eq!(r, 0, "sigaction");
+}
+
+/// Text formatted on the stack, for a forked child that must not allocate.
+struct StackText([u8; 256], usize);
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.1 + s.len();
+        self.0
+            .get_mut(self.1..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.1 = end;
+        Ok(())
+    }
+}
+
+/// In a one-thread process (forked, so that kill(2) can only interrupt the thread
+/// that calls it): sets the previous disposition, installs the reporter (fail with
+/// EPERM) and TRAP_GETPID, sends SIGSYS to itself with kill(2), says what kill
+/// returned and what the previous handler saw, then makes a trapped getpid. The
+/// scenario then says how that process ended.
+fn kill_sigsys_after(previous: libc::sighandler_t, siginfo: bool) {
+    use std::fmt::Write as _;
+    // SAFETY: the child formats on the stack, makes raw syscalls, and `_exit`s.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        // No core file if the default disposition ends the process.
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a valid rlimit.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const no_core) };
+        // SAFETY: no arguments. Taken before any filter: getpid is trapped below.
+        let pid = unsafe { libc::getpid() };
+        set_previous(previous, siginfo);
+        seccomp_rt::sigsys::install(
+            seccomp_rt::syscall_names!(),
+            seccomp_rt::sigsys::Then::FailWith(libc::EPERM),
+        )
+        .expect("handler");
+        TRAP_GETPID.install().expect("install");
+        // SAFETY: signals this process only.
+        let r = unsafe { libc::kill(pid, libc::SIGSYS) };
+        let errno = errno_of(i64::from(r));
+        let mut text = StackText([0; 256], 0);
+        let _ = writeln!(
+            text,
+            "kill returned {r}, errno {errno}; previous handler saw {}",
+            PREVIOUS_SAW.load(Ordering::SeqCst)
+        );
+        let r = raw(libc::SYS_getpid);
+        let _ = writeln!(text, "getpid returned {r}, errno {}", errno_of(r));
+        // SAFETY: the text is valid for its length; `_exit` ends this process.
+        unsafe {
+            libc::write(1, text.0.as_ptr().cast(), text.1);
+            libc::_exit(0);
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(child, &raw mut status, 0) };
+    let how = if libc::WIFSIGNALED(status) {
+        format!("signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("exit {}", libc::WEXITSTATUS(status))
+    };
+    say(&format!("ended by {how}\n"));
+}
+
+fn kill_sigsys_default() {
+    kill_sigsys_after(libc::SIG_DFL, false);
+}
+
+fn kill_sigsys_ignored() {
+    kill_sigsys_after(libc::SIG_IGN, false);
+}
+
+fn kill_sigsys_siginfo_handler() {
+    kill_sigsys_after(
+        previous_siginfo_handler as *const () as libc::sighandler_t,
+        true,
+    );
+}
+
+fn kill_sigsys_plain_handler() {
+    kill_sigsys_after(
+        previous_plain_handler as *const () as libc::sighandler_t,
+        false,
+    );
+}
+
+/// Sorted, 1024 entries: `(0, "short")`, then `(getpid's number, "torn")`. Its first entry
+/// alone is a table without getpid; read with the length of the target's table (a
+/// torn pair of table and length), getpid is found, named "torn".
+static PADDED: [(u32, &str); 1024] = {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut t = [(libc::SYS_getpid as u32, "torn"); 1024];
+    t[0] = (0, "short");
+    t
+};
+
+/// How many trapped getpids the race scenario makes.
+const RACE_TRAPS: usize = 20_000;
+
+/// One thread reinstalls the reporter again and again, alternating the target's
+/// table and a one-entry one, while another makes trapped getpids.
+fn reinstall_race() {
+    use seccomp_rt::sigsys::{Then, install};
+    let full: &'static [(u32, &'static str)] = seccomp_rt::syscall_names!();
+    assert!(full.len() <= PADDED.len());
+    let short: &'static [(u32, &'static str)] = &PADDED[..1];
+    install(full, Then::FailWith(libc::EPERM)).expect("handler");
+    TRAP_GETPID.install().expect("install");
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let reinstaller = std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !STOP.load(Ordering::Relaxed) {
+            install(short, Then::FailWith(libc::EPERM)).expect("reinstall");
+            install(full, Then::FailWith(libc::EPERM)).expect("reinstall");
+            n += 2;
+        }
+        n
+    });
+    let mut failed = 0usize;
+    for _ in 0..RACE_TRAPS {
+        failed += usize::from(errno_of(raw(libc::SYS_getpid)) == libc::EPERM);
+    }
+    STOP.store(true, Ordering::Relaxed);
+    let reinstalls = reinstaller.join().expect("reinstaller");
+    say(&format!(
+        "{failed} failed with EPERM; reinstalled {reinstalls} times\n"
+    ));
+}
+
+/// Installs MAX_CONFIGS different configurations, one more, then the first again.
+fn reporter_configs_run_out() {
+    use seccomp_rt::sigsys::{MAX_CONFIGS, Then, install};
+    for n in 1..=MAX_CONFIGS {
+        install(&PADDED[..n], Then::Exit).expect("a configuration of its own");
+    }
+    let more = install(&PADDED[..=MAX_CONFIGS], Then::Exit);
+    let again = install(&PADDED[..1], Then::Exit);
+    say(&format!("one more: {more:?}; the first again: {again:?}\n"));
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("reporter_configs_run_out", reporter_configs_run_out),
+    ("kill_sigsys_default", kill_sigsys_default),
+    ("kill_sigsys_ignored", kill_sigsys_ignored),
+    ("kill_sigsys_siginfo_handler", kill_sigsys_siginfo_handler),
+    ("kill_sigsys_plain_handler", kill_sigsys_plain_handler),
+    ("reinstall_race", reinstall_race),
     ("refused_install_keeps_privs", refused_install_keeps_privs),
     ("log_daemon", log_daemon),
     ("trap_then_errno", trap_then_errno),
@@ -509,4 +696,111 @@ fn parameter_bounds_print_at_both_extremes() {
         max: 0,
     };
     assert!(e.to_string().ends_with("from -1 to 0"));
+}
+
+/// A SIGSYS sent with kill(2) is not a trapped syscall: with the default
+/// disposition before the reporter, the process dies of it, unreported.
+#[test]
+fn a_sigsys_sent_with_kill_gets_the_default_disposition_unreported() {
+    let o = run_scenario("child", "kill_sigsys_default");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("ended by signal {}\n", libc::SIGSYS)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("seccomp:"), "{err}");
+}
+
+/// Ignored before the reporter, a SIGSYS sent with kill(2) stays ignored: kill
+/// returns 0 (the reporter did not write its return register) and nothing is
+/// reported; a trapped getpid still is.
+#[test]
+fn a_sigsys_sent_with_kill_stays_ignored_and_leaves_registers_alone() {
+    let o = run_scenario("child", "kill_sigsys_ignored");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "kill returned 0, errno 0; previous handler saw 0\ngetpid returned -1, errno {}\nended by exit 0\n",
+            libc::EPERM
+        )
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("seccomp: trapped syscall").count(), 1, "{err}");
+    assert!(err.contains("seccomp: trapped syscall getpid ("), "{err}");
+}
+
+/// A SIGSYS sent with kill(2) reaches the handler installed before the reporter,
+/// with its siginfo (si_code SI_USER), and kill returns 0.
+#[test]
+fn a_sigsys_sent_with_kill_reaches_the_previous_siginfo_handler() {
+    let o = run_scenario("child", "kill_sigsys_siginfo_handler");
+    assert!(o.status.success(), "{}", ended(&o));
+    let saw = i64::from(libc::SIGSYS) + 1000 * (i64::from(libc::SI_USER) + 1);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "kill returned 0, errno 0; previous handler saw {saw}\ngetpid returned -1, errno {}\nended by exit 0\n",
+            libc::EPERM
+        )
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("seccomp: trapped syscall").count(), 1, "{err}");
+}
+
+/// As above, for a handler installed without SA_SIGINFO.
+#[test]
+fn a_sigsys_sent_with_kill_reaches_the_previous_plain_handler() {
+    let o = run_scenario("child", "kill_sigsys_plain_handler");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "kill returned 0, errno 0; previous handler saw {}\ngetpid returned -1, errno {}\nended by exit 0\n",
+            libc::SIGSYS,
+            libc::EPERM
+        )
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("seccomp: trapped syscall").count(), 1, "{err}");
+}
+
+/// Reinstalling the reporter while trapped syscalls are reported: every report
+/// reads one whole table — the target's (getpid named) or the one-entry one (getpid
+/// unnamed) — never one table with the other's length ("torn").
+#[test]
+fn reinstalling_the_reporter_while_it_reports_never_mixes_two_tables() {
+    let o = run_scenario("child", "reinstall_race");
+    assert!(o.status.success(), "{}", ended(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with(&format!("{RACE_TRAPS} failed with EPERM; reinstalled ")),
+        "{out}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let named = format!(
+        "seccomp: trapped syscall getpid ({}), arch",
+        libc::SYS_getpid
+    );
+    let unnamed = format!("seccomp: trapped syscall {}, arch", libc::SYS_getpid);
+    let torn: Vec<&str> = err
+        .lines()
+        .filter(|l| !(l.starts_with(&named) || l.starts_with(&unnamed)))
+        .collect();
+    assert!(torn.is_empty(), "reports from a torn table: {torn:?}");
+    assert_eq!(err.lines().count(), RACE_TRAPS);
+}
+
+#[test]
+fn the_reporter_keeps_a_bounded_number_of_configurations_and_says_when_they_run_out() {
+    let o = run_scenario("child", "reporter_configs_run_out");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "one more: Err(ReporterConfigsExhausted {{ max: {} }}); the first again: Ok(())\n",
+            seccomp_rt::sigsys::MAX_CONFIGS
+        )
+    );
 }

@@ -65,6 +65,13 @@ pub enum Error {
         /// The errno.
         errno: i32,
     },
+    /// [`sigsys::install`](crate::sigsys::install) was given more different
+    /// configurations (names, `Then`, previous disposition) than it keeps in the life
+    /// of a process; the reporter in force is unchanged.
+    ReporterConfigsExhausted {
+        /// How many it keeps ([`sigsys::MAX_CONFIGS`](crate::sigsys::MAX_CONFIGS)).
+        max: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -99,6 +106,7 @@ impl fmt::Display for Error {
                 write!(f, "the value of `${name}` does not fit: it must be from {} to {}", Wide(min), Wide(max))
             }
             Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
+            Error::ReporterConfigsExhausted { max } => write!(f, "sigsys::install was already given {max} different configurations, as many as a process can have (each is kept for good, since a signal handler may still read it); the reporter in force is unchanged"),
         }
     }
 }

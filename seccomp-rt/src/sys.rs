@@ -344,6 +344,110 @@ pub fn exit_group(status: i32) -> ! {
     unsafe { libc::_exit(status) }
 }
 
+/// `si_code` of a `SIGSYS` raised by a filter's `SECCOMP_RET_TRAP`
+/// (`include/uapi/asm-generic/siginfo.h`, `SYS_SECCOMP`; `kernel/seccomp.c`,
+/// `seccomp_init_siginfo`). `kill(2)` gives `SI_USER` (0), `tgkill(2)` `SI_TKILL`, and
+/// `rt_sigqueueinfo(2)` refuses non-negative codes unless a process signals itself.
+pub const SYS_SECCOMP: i32 = 1;
+
+/// The `si_code` of a delivered signal.
+///
+/// # Safety
+///
+/// `info` points at the siginfo the kernel gave an `SA_SIGINFO` handler.
+pub unsafe fn si_code(info: *const libc::siginfo_t) -> i32 {
+    // SAFETY: the caller's contract.
+    unsafe { (*info).si_code }
+}
+
+/// The disposition of `SIGSYS` now (`sigaction(SIGSYS, NULL, &old)`); `Err(errno)`.
+pub fn sigsys_disposition() -> Result<libc::sigaction, i32> {
+    // SAFETY: all-zero is a valid sigaction, overwritten by the kernel.
+    let mut old: libc::sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `old`.
+    let r = unsafe { libc::sigaction(libc::SIGSYS, core::ptr::null(), &raw mut old) };
+    if r == 0 { Ok(old) } else { Err(errno()) }
+}
+
+/// Whether two dispositions are the same: handler, flags and mask.
+pub fn same_disposition(a: &libc::sigaction, b: &libc::sigaction) -> bool {
+    let bytes = |s: &libc::sigset_t| {
+        // SAFETY: a `sigset_t` is plain bytes, valid for its size.
+        unsafe {
+            core::slice::from_raw_parts(
+                core::ptr::from_ref(s).cast::<u8>(),
+                size_of::<libc::sigset_t>(),
+            )
+        }
+    };
+    a.sa_sigaction == b.sa_sigaction
+        && a.sa_flags == b.sa_flags
+        && bytes(&a.sa_mask) == bytes(&b.sa_mask)
+}
+
+/// Hands a `SIGSYS` that is not the reporter's to the disposition it would have had
+/// without the reporter, from inside the reporter's handler (async-signal-safe):
+///
+/// - `SIG_IGN`: nothing happens;
+/// - `SIG_DFL` (terminate with a core dump): the default is restored, `SIGSYS`
+///   unblocked and raised again, so the process dies of `SIGSYS` as it would have;
+/// - a handler: it is called as the kernel would call it — with `(sig, info,
+///   context)` if it asked for `SA_SIGINFO`, `(sig)` otherwise; its `sa_mask` is
+///   blocked while it runs, and with `SA_RESETHAND` the default is restored first.
+///   Its `SA_ONSTACK` and `SA_NODEFER` do not apply: it runs on the reporter's stack,
+///   with `SIGSYS` blocked.
+///
+/// # Safety
+///
+/// Called from a `SIGSYS` handler with the arguments it was given; `prev` was the
+/// disposition of `SIGSYS` before the reporter.
+pub unsafe fn chain_sigsys(
+    prev: &libc::sigaction,
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    if prev.sa_sigaction == libc::SIG_IGN {
+        return;
+    }
+    if prev.sa_sigaction == libc::SIG_DFL || prev.sa_flags & libc::SA_RESETHAND != 0 {
+        // SAFETY: all-zero is a valid sigaction; SIG_DFL (0), no flags, empty mask.
+        let mut dfl: libc::sigaction = unsafe { core::mem::zeroed() };
+        dfl.sa_sigaction = libc::SIG_DFL;
+        // SAFETY: valid pointers; sigaction is async-signal-safe.
+        unsafe { libc::sigaction(libc::SIGSYS, &raw const dfl, core::ptr::null_mut()) };
+    }
+    if prev.sa_sigaction == libc::SIG_DFL {
+        // SAFETY: all-zero is a valid sigset; sigemptyset, sigaddset, sigprocmask
+        // and raise are async-signal-safe.
+        unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, libc::SIGSYS);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &raw const set, core::ptr::null_mut());
+            libc::raise(libc::SIGSYS);
+        }
+        // Only if a filter refused the raise: end as SIGSYS's default would.
+        exit_group(128 + libc::SIGSYS);
+    }
+    // SAFETY: all-zero is a valid sigset, filled by sigprocmask.
+    let mut saved: libc::sigset_t = unsafe { core::mem::zeroed() };
+    // SAFETY: valid pointers.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &raw const prev.sa_mask, &raw mut saved) };
+    if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: a handler installed with SA_SIGINFO has this signature.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { core::mem::transmute(prev.sa_sigaction) };
+        f(sig, info, context);
+    } else {
+        // SAFETY: a handler installed without SA_SIGINFO has this signature.
+        let f: extern "C" fn(libc::c_int) = unsafe { core::mem::transmute(prev.sa_sigaction) };
+        f(sig);
+    }
+    // SAFETY: restores the mask the handler was entered with.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &raw const saved, core::ptr::null_mut()) };
+}
+
 /// `sigaction(SIGSYS, handler, SA_SIGINFO)`; `Err(errno)`.
 pub fn install_sigsys_handler(
     handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
