@@ -86,7 +86,26 @@ fn errno_edges() {
     say(&format!("getpid {pid}, getppid {ppid} errno {e}\n"));
 }
 
+/// `uretprobe` (335) and `uprobe` (336) made directly, not from a uprobe trampoline.
+fn probe_syscall(nr: i64) {
+    say("calling\n");
+    let (r, e) = raw(nr);
+    say(&format!("returned {r} errno {e}\n"));
+}
+
+static DENY_ALL: Filter = seccomp! { write; exit_group; default => errno(EPERM); };
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("bare_uretprobe", || probe_syscall(335)),
+    ("bare_uprobe", || probe_syscall(336)),
+    ("filtered_uretprobe", || {
+        DENY_ALL.install().expect("install");
+        probe_syscall(335);
+    }),
+    ("filtered_uprobe", || {
+        DENY_ALL.install().expect("install");
+        probe_syscall(336);
+    }),
     ("errno_edges", errno_edges),
     ("probe", probe),
     ("i386_against_x86_64_only", i386_against_x86_64_only),
@@ -303,5 +322,43 @@ fn the_simulator_shifts_by_x_as_the_kernel_does() {
                 "0x5a5a5a5a {name} {x}: the kernel and the simulator differ"
             );
         }
+    }
+}
+
+/// The kernel runs x86_64's `uretprobe` and `uprobe` whatever the filter says
+/// (kernel/seccomp.c, `seccomp_uprobe_exception`): a filter denying every syscall
+/// still lets them reach the kernel, which sends SIGILL to a caller outside a uprobe
+/// trampoline. So the compiler refuses a rule that would deny or check them.
+#[test]
+fn the_kernel_lets_uretprobe_and_uprobe_through_so_rules_on_them_are_refused() {
+    for name in ["uretprobe", "uprobe"] {
+        let e = compile_str(
+            &format!("{name} => errno(EPERM); default => allow;"),
+            Arch::X86_64,
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            e[0].message.contains("the kernel never filters"),
+            "{}",
+            e[0].message
+        );
+
+        let (bare_text, bare) = out(&format!("bare_{name}"));
+        if bare_text.contains(&format!("errno {}", libc::ENOSYS)) {
+            note(&format!(
+                "this kernel has no `{name}` syscall: only the compile error is checked"
+            ));
+            continue;
+        }
+        let (text, o) = out(&format!("filtered_{name}"));
+        if text.contains(&format!("errno {}", libc::EPERM)) {
+            note(&format!(
+                "this kernel filters `{name}` (it predates the seccomp exception): the compile error is stricter than this kernel needs"
+            ));
+            continue;
+        }
+        // The filter answered nothing: the call ended exactly as without a filter.
+        assert_eq!((text, ended(&o)), (bare_text, ended(&bare)), "{name}");
     }
 }

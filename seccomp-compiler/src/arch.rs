@@ -142,6 +142,32 @@ impl Arch {
             .map(|i| t[i].value)
     }
 
+    /// Whether the kernel lets syscall `nr` of this ABI through without running any
+    /// filter: `uretprobe` and `uprobe` on x86_64.
+    ///
+    /// Evidence: kernel/seccomp.c, `seccomp_uprobe_exception()` (Linux v7.2), called by
+    /// `seccomp_is_const_allow()`: when the action cache is built, `__NR_uretprobe`
+    /// and `__NR_uprobe` with `seccomp_data.arch == SECCOMP_ARCH_NATIVE` are marked
+    /// always-allowed without looking at the program, so `seccomp_cache_check_allow()`
+    /// passes them before any filter runs (they are also in `mode1_syscalls[]`, the
+    /// strict-mode list). Only arch/x86/entry/syscalls/syscall_64.tbl defines them;
+    /// x32's numbers carry bit 30, differ from `__NR_uretprobe` and are filtered.
+    ///
+    /// ```
+    /// use seccomp_compiler::Arch;
+    /// let nr = Arch::X86_64.syscall("uretprobe").unwrap().nr;
+    /// assert!(Arch::X86_64.kernel_never_filters(nr));
+    /// assert!(!Arch::X32.kernel_never_filters(Arch::X32.syscall("uretprobe").unwrap().nr));
+    /// ```
+    #[must_use]
+    pub fn kernel_never_filters(self, nr: u32) -> bool {
+        self == Arch::X86_64
+            && matches!(
+                self.syscall_by_nr(nr).map(|s| s.name),
+                Some("uretprobe" | "uprobe")
+            )
+    }
+
     /// The ABIs that share this one's `AUDIT_ARCH` value, this one included
     /// (x86_64 and x32 do; they differ by [`X32_SYSCALL_BIT`]).
     #[must_use]

@@ -108,7 +108,15 @@ impl Resolver {
                             format!("`{}` is listed twice", n.name),
                         ));
                     }
-                    Some(a) => listed.push(a),
+                    // No kernel runs tasks of both byte orders, and `seccomp_data`
+                    // is in the task's order: the other order's argument words would
+                    // be read swapped.
+                    Some(a) => {
+                        if let Some(&first) = listed.first().filter(|f| f.endian() != a.endian()) {
+                            self.error(byte_orders_mixed(n.span, a, first));
+                        }
+                        listed.push(a);
+                    }
                     None => {
                         let names = Arch::ALL.iter().map(|a| a.as_str());
                         let mut d = Diagnostic::error(n.span, format!("unknown ABI `{}`", n.name));
@@ -218,6 +226,7 @@ impl Resolver {
                         continue;
                     }
                     let sc = arch.syscall_by_nr(*nr);
+                    self.check_filtered(arch, *nr, rule.predicate.is_some(), action, *span);
                     let predicate = rule
                         .predicate
                         .as_ref()
@@ -238,9 +247,15 @@ impl Resolver {
                         if !optional {
                             let d = self.unknown_syscall(name, arch);
                             self.error(d);
+                        } else if !Arch::ALL.iter().any(|a| a.syscall(&name.name).is_some()) {
+                            // `name?` skips an ABI that lacks the syscall; a name no ABI
+                            // has is a typo, and skipping it would drop the rule.
+                            let d = self.unknown_optional_syscall(name);
+                            self.error(d);
                         }
                         continue;
                     };
+                    self.check_filtered(arch, sc.nr, rule.predicate.is_some(), action, name.span);
                     let predicate = rule
                         .predicate
                         .as_ref()
@@ -272,6 +287,28 @@ impl Resolver {
         };
         self.check_multiplexer_allowed(&rules, ast);
         rules
+    }
+
+    /// A rule on a syscall the kernel never filters would not do what it says.
+    fn check_filtered(
+        &mut self,
+        arch: Arch,
+        nr: u32,
+        has_condition: bool,
+        action: Action,
+        span: Span,
+    ) {
+        if !arch.kernel_never_filters(nr) || (!has_condition && action == Action::Allow) {
+            return;
+        }
+        let name = arch.syscall_by_nr(nr).map_or("", |s| s.name);
+        self.error(
+            Diagnostic::error(
+                span,
+                format!("the kernel never filters `{name}` on {arch}: it lets the call through whatever this rule says"),
+            )
+            .with_help("Linux passes `uretprobe` and `uprobe` (made by its own uprobe trampolines) before any seccomp filter runs (kernel/seccomp.c, `seccomp_uprobe_exception`); remove this rule"),
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -314,6 +351,22 @@ impl Resolver {
                 action,
                 span,
             });
+    }
+
+    /// `name?` where no ABI has `name`.
+    fn unknown_optional_syscall(&self, name: &ast::Name) -> Diagnostic {
+        let all: BTreeSet<&'static str> = Arch::ALL
+            .iter()
+            .flat_map(|a| a.table().syscalls.iter().map(|s| s.name))
+            .collect();
+        let mut message = format!("unknown syscall `{}`: no ABI has it", name.name);
+        if let Some(s) = did_you_mean(&name.name, all.iter().copied()) {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
+        Diagnostic::error(name.span, message).with_help(format!(
+            "`{}?` skips only the ABIs that lack a syscall; a name that exists on none would leave the rule out everywhere",
+            name.name
+        ))
     }
 
     fn unknown_syscall(&self, name: &ast::Name, arch: Arch) -> Diagnostic {
@@ -741,6 +794,36 @@ const IPC_CALLS: &[&str] = &[
     "shmget",
     "shmctl",
 ];
+
+/// `arch:` lists `a` after `first`, whose byte order differs.
+fn byte_orders_mixed(span: Span, a: Arch, first: Arch) -> Diagnostic {
+    let same: Vec<String> = Arch::ALL
+        .iter()
+        .filter(|b| b.endian() == first.endian())
+        .map(|b| format!("`{b}`"))
+        .collect();
+    Diagnostic::error(
+        span,
+        format!(
+            "`{a}` is {} but `{first}` is {}: no kernel runs tasks of both byte orders, so one filter cannot admit both",
+            byte_order(a),
+            byte_order(first)
+        ),
+    )
+    .with_help(format!(
+        "the arguments of `{a}` would be read with their 32-bit halves swapped; compile one filter per byte order (the {} ABIs are {})",
+        byte_order(first),
+        same.join(", ")
+    ))
+}
+
+fn byte_order(a: Arch) -> &'static str {
+    if a.is_big_endian() {
+        "big-endian"
+    } else {
+        "little-endian"
+    }
+}
 
 /// How a comparison sees a parameter of this class; `None` when it cannot be named.
 fn view_of(class: ParamClass, reg_bits: u8) -> Option<View> {

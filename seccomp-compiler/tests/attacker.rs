@@ -713,3 +713,94 @@ fn deep_and_long_conditions_never_overflow_the_stack() {
         .join()
         .expect("no overflow");
 }
+
+/// `name?` leaves a rule out on the ABIs that lack the syscall; a name that no ABI
+/// has is a typo, and leaving it out everywhere would turn a deny rule into nothing
+/// (`opnat? => errno(EPERM); default => allow;` allowed every `openat`).
+#[test]
+fn an_optional_name_that_no_abi_has_is_an_error() {
+    for &arch in Arch::ALL {
+        let e = errors("opnat? => errno(EPERM); default => allow;", arch);
+        assert!(e[0].contains("unknown syscall `opnat`"), "{arch}: {e:?}");
+        assert!(e[0].contains("did you mean `openat`?"), "{arch}: {e:?}");
+    }
+    // The suggestion comes from every ABI's names, not only the target's.
+    let e = errors("mmmap2? => errno(EPERM); default => allow;", Arch::X86_64);
+    assert!(e[0].contains("did you mean `mmap2`?"), "{e:?}");
+    // A name some ABI has is skipped where it is absent and enforced where present.
+    let bpf = build("mmap2? => errno(EPERM); default => allow;", Arch::X86_64);
+    assert_eq!(run(&bpf, Arch::X86_64, X86_64, 9, [0; 6]), Action::Allow);
+    let bpf = build("mmap2? => errno(EPERM); default => allow;", Arch::X86);
+    let audit = Arch::X86.audit_arch();
+    assert!(matches!(
+        run(&bpf, Arch::X86, audit, nr(Arch::X86, "mmap2"), [0; 6]),
+        Action::Errno(_)
+    ));
+}
+
+/// `seccomp_data.args[]` is in the task's byte order and no kernel runs tasks of both
+/// orders: a filter admitting both would read the other order's argument words
+/// swapped (`arch: x86_64, s390x` compared s390x's high word as its low one).
+#[test]
+fn arch_cannot_mix_byte_orders() {
+    for &a in Arch::ALL {
+        for &b in Arch::ALL {
+            if a == b {
+                continue;
+            }
+            let src = format!("arch: {a}, {b}; read: fd == 0; default => kill;");
+            if a.is_big_endian() == b.is_big_endian() {
+                build(&src, a);
+                continue;
+            }
+            let e = errors(&src, a);
+            assert_eq!(e.len(), 1, "{src}: {e:?}");
+            let (order_a, order_b) = if a.is_big_endian() {
+                ("big-endian", "little-endian")
+            } else {
+                ("little-endian", "big-endian")
+            };
+            assert!(
+                e[0].contains(&format!("`{b}` is {order_b} but `{a}` is {order_a}")),
+                "{src}: {e:?}"
+            );
+        }
+    }
+}
+
+/// The kernel lets x86_64's `uretprobe` and `uprobe` through before any filter runs
+/// (kernel/seccomp.c, `seccomp_uprobe_exception`): a rule that would deny or check
+/// them promises what the kernel does not do.
+#[test]
+fn rules_on_syscalls_the_kernel_never_filters_are_errors() {
+    let uretprobe = nr(Arch::X86_64, "uretprobe");
+    let uprobe = nr(Arch::X86_64, "uprobe");
+    for src in [
+        "uretprobe => kill; default => allow;".to_owned(),
+        "uprobe => errno(EPERM); default => allow;".to_owned(),
+        "uretprobe => log; default => allow;".to_owned(),
+        "uprobe: arg0 == 1; default => kill;".to_owned(),
+        format!("{uretprobe} => kill; default => allow;"),
+        format!("{uprobe} => trap; default => allow;"),
+    ] {
+        let e = errors(&src, Arch::X86_64);
+        assert!(e[0].contains("the kernel never filters `"), "{src}: {e:?}");
+        assert!(e[0].contains("on x86_64"), "{src}: {e:?}");
+        // Also when x86_64 is admitted by a filter compiled for another ABI.
+        if let Some(rest) = src.strip_prefix("u") {
+            let src = format!("arch: x86, x86_64; u{}", rest.replacen(' ', "? ", 1));
+            let src = src.replacen(":?", "?:", 1);
+            let e = errors(&src, Arch::X86);
+            assert!(e[0].contains("the kernel never filters `"), "{src}: {e:?}");
+        }
+    }
+    // Allowing them says what the kernel does anyway.
+    build("uretprobe; uprobe; default => kill;", Arch::X86_64);
+    // x32's numbers carry bit 30: the kernel filters them like any other.
+    let bpf = build("uretprobe => kill; default => allow;", Arch::X32);
+    let x32 = nr(Arch::X32, "uretprobe");
+    assert_eq!(
+        run(&bpf, Arch::X32, X86_64, x32, [0; 6]),
+        Action::KillProcess
+    );
+}

@@ -1,0 +1,10 @@
+use seccomp_rt::{Filter, seccomp};
+
+static F: Filter = seccomp! {
+    uretprobe => kill;
+    default => allow;
+};
+
+fn main() {
+    let _ = F.len();
+}
