@@ -157,7 +157,7 @@ fn notify_supervised() {
                 // Answer for mknodat: it "succeeds" with 42 without running.
                 Response::Value(42)
             } else if n.data.args[2] == 1 {
-                Response::Errno(libc::EROFS)
+                Response::Errno(seccomp_rt::Errno::EROFS)
             } else {
                 // openat(AT_FDCWD, NULL, …): hand the caller a descriptor of ours.
                 // SAFETY: a NUL-terminated path.
@@ -211,11 +211,40 @@ fn notify_supervised() {
     supervisor.join().expect("supervisor");
 }
 
+/// A supervisor fails mknodat with each errno in turn; the caller says what errno
+/// it got.
+fn notify_errnos() {
+    use seccomp_rt::Errno;
+    static F: NotifyFilter = seccomp! { mknodat => notify; default => allow; };
+    const ERRNOS: [Errno; 3] = [Errno::EPERM, Errno::EROFS, Errno::new(4095).unwrap()];
+    let listener = F.install().expect("install with listener");
+    let supervisor = std::thread::spawn(move || {
+        for e in ERRNOS {
+            let n = listener.recv().expect("recv");
+            listener.respond(n.id, Response::Errno(e)).expect("respond");
+        }
+    });
+    for _ in ERRNOS {
+        // SAFETY: the supervisor answers instead of the kernel.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_mknodat,
+                libc::AT_FDCWD,
+                c"/nonexistent/x".as_ptr(),
+                0o600,
+                0,
+            )
+        };
+        say(&format!("mknodat returned {r}, errno {}\n", errno_of(r)));
+    }
+    supervisor.join().expect("supervisor");
+}
+
 fn trap_then_errno() {
     static F: Filter = seccomp! { getpid => trap; default => allow; };
     seccomp_rt::sigsys::install(
         seccomp_rt::syscall_names!(),
-        seccomp_rt::sigsys::Then::FailWith(libc::EPERM),
+        seccomp_rt::sigsys::Then::FailWith(seccomp_rt::Errno::EPERM),
     )
     .expect("handler");
     F.install().expect("install");
@@ -352,7 +381,7 @@ fn kill_sigsys_after(previous: libc::sighandler_t, siginfo: bool) {
         set_previous(previous, siginfo);
         seccomp_rt::sigsys::install(
             seccomp_rt::syscall_names!(),
-            seccomp_rt::sigsys::Then::FailWith(libc::EPERM),
+            seccomp_rt::sigsys::Then::FailWith(seccomp_rt::Errno::EPERM),
         )
         .expect("handler");
         TRAP_GETPID.install().expect("install");
@@ -426,14 +455,14 @@ fn reinstall_race() {
     let full: &'static [(u32, &'static str)] = seccomp_rt::syscall_names!();
     assert!(full.len() <= PADDED.len());
     let short: &'static [(u32, &'static str)] = &PADDED[..1];
-    install(full, Then::FailWith(libc::EPERM)).expect("handler");
+    install(full, Then::FailWith(seccomp_rt::Errno::EPERM)).expect("handler");
     TRAP_GETPID.install().expect("install");
     static STOP: AtomicBool = AtomicBool::new(false);
     let reinstaller = std::thread::spawn(move || {
         let mut n = 0u64;
         while !STOP.load(Ordering::Relaxed) {
-            install(short, Then::FailWith(libc::EPERM)).expect("reinstall");
-            install(full, Then::FailWith(libc::EPERM)).expect("reinstall");
+            install(short, Then::FailWith(seccomp_rt::Errno::EPERM)).expect("reinstall");
+            install(full, Then::FailWith(seccomp_rt::Errno::EPERM)).expect("reinstall");
             n += 2;
         }
         n
@@ -461,6 +490,7 @@ fn reporter_configs_run_out() {
 }
 
 const SCENARIOS: &[(&str, fn())] = &[
+    ("notify_errnos", notify_errnos),
     ("reporter_configs_run_out", reporter_configs_run_out),
     ("kill_sigsys_default", kill_sigsys_default),
     ("kill_sigsys_ignored", kill_sigsys_ignored),
@@ -803,4 +833,41 @@ fn the_reporter_keeps_a_bounded_number_of_configurations_and_says_when_they_run_
             seccomp_rt::sigsys::MAX_CONFIGS
         )
     );
+}
+
+#[test]
+fn a_supervisor_s_errno_is_what_the_caller_gets() {
+    let o = run_scenario("child", "notify_errnos");
+    assert!(o.status.success(), "{}", ended(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "mknodat returned -1, errno {}\nmknodat returned -1, errno {}\nmknodat returned -1, errno 4095\n",
+            libc::EPERM,
+            libc::EROFS
+        )
+    );
+}
+
+/// Only 1..=4095 are errnos: 0 (success), negative values (the kernel would return
+/// a positive value: success) and values past 4095 (the C library reads them as
+/// results) cannot be made into one, so no answer meant as a denial succeeds.
+#[test]
+fn an_errno_is_from_1_to_4095_and_nothing_else() {
+    use seccomp_rt::{Errno, Error};
+    for v in (-5000..=5000).chain([i32::MIN, i32::MAX]) {
+        assert_eq!(Errno::new(v), Errno::try_from(v).ok(), "{v}");
+        match Errno::try_from(v) {
+            Ok(e) => {
+                assert!((1..=4095).contains(&v), "{v}");
+                assert_eq!(e.get(), v);
+                assert_eq!(i32::from(e), v);
+            }
+            Err(e) => {
+                assert!(!(1..=4095).contains(&v), "{v}");
+                assert_eq!(e, Error::InvalidErrno { value: v });
+                assert!(e.to_string().contains("is not an errno"), "{e}");
+            }
+        }
+    }
 }

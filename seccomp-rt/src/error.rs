@@ -72,6 +72,13 @@ pub enum Error {
         /// How many it keeps ([`sigsys::MAX_CONFIGS`](crate::sigsys::MAX_CONFIGS)).
         max: usize,
     },
+    /// [`Errno::try_from`](crate::Errno) was given a value that is not an errno: an
+    /// errno is from 1 to 4095 (0 would be success, and the C library takes other
+    /// values for results, not errors).
+    InvalidErrno {
+        /// The value.
+        value: i32,
+    },
 }
 
 impl fmt::Display for Error {
@@ -106,6 +113,7 @@ impl fmt::Display for Error {
                 write!(f, "the value of `${name}` does not fit: it must be from {} to {}", Wide(min), Wide(max))
             }
             Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
+            Error::InvalidErrno { value } => write!(f, "{value} is not an errno: an errno is from 1 to 4095 (a syscall answered with 0 or with a value outside -4095..=-1 succeeds)"),
             Error::ReporterConfigsExhausted { max } => write!(f, "sigsys::install was already given {max} different configurations, as many as a process can have (each is kept for good, since a signal handler may still read it); the reporter in force is unchanged"),
         }
     }

@@ -23,6 +23,7 @@
 #![no_std]
 #![deny(missing_docs)]
 
+mod errno;
 mod error;
 mod filter;
 mod install;
@@ -31,6 +32,7 @@ pub mod sigsys;
 mod sys;
 mod template;
 
+pub use errno::Errno;
 pub use error::Error;
 pub use filter::{AUDIT_ARCH, Filter};
 pub use install::Installer;

@@ -1,6 +1,7 @@
 //! User notifications: a supervisor decides, in user space, what a filtered
 //! syscall does (Linux 5.0+; `SECCOMP_RET_USER_NOTIF`).
 
+use crate::errno::Errno;
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::install::Installer;
@@ -107,12 +108,31 @@ pub struct Notification {
 }
 
 /// The supervisor's answer to a notification.
+///
+/// ```no_run
+/// use seccomp_rt::{Errno, Response};
+/// # fn f(l: &seccomp_rt::Listener) -> Result<(), seccomp_rt::Error> {
+/// let n = l.recv()?;
+/// let answer = if n.data.args[2] == 0 {
+///     Response::Value(0)
+/// } else {
+///     Response::Errno(Errno::EROFS)
+/// };
+/// l.respond(n.id, answer)?;
+/// // An errno known only at run time is checked: 0 or a negative value is an error.
+/// # let from_elsewhere = libc::EACCES;
+/// let e = Errno::try_from(from_elsewhere)?;
+/// # let _ = e;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Response {
-    /// The syscall returns this value, without running.
+    /// The syscall returns this value, without running. (The C library reads a
+    /// value from -4095 to -1 as an error; to fail, say [`Response::Errno`].)
     Value(i64),
-    /// The syscall fails with this errno, without running.
-    Errno(i32),
+    /// The syscall fails with this errno, without running: it returns `-errno`.
+    /// [`Errno`] holds only 1 to 4095, so this answer always makes the call fail.
+    Errno(Errno),
     /// The syscall runs as if no filter had stopped it. Only safe when nothing the
     /// supervisor checked can change before the kernel reads it again (pointers can).
     Continue,
@@ -196,7 +216,7 @@ impl Listener {
     /// ```no_run
     /// # fn f(l: &seccomp_rt::Listener) -> Result<(), seccomp_rt::Error> {
     /// let n = l.recv()?;
-    /// l.respond(n.id, seccomp_rt::Response::Errno(libc::EPERM))?;
+    /// l.respond(n.id, seccomp_rt::Response::Errno(seccomp_rt::Errno::EPERM))?;
     /// # Ok(()) }
     /// ```
     ///
@@ -206,7 +226,7 @@ impl Listener {
     pub fn respond(&self, id: u64, response: Response) -> Result<(), Error> {
         let (val, error, flags) = match response {
             Response::Value(v) => (v, 0, 0),
-            Response::Errno(e) => (0, -e, 0),
+            Response::Errno(e) => (0, -e.get(), 0),
             Response::Continue => (0, 0, libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32),
         };
         let mut resp = libc::seccomp_notif_resp {

@@ -10,7 +10,7 @@
 //!     write: fd == 1 || fd == 2;
 //!     default => trap;
 //! };
-//! sigsys::install(seccomp_rt::syscall_names!(), Then::FailWith(libc::EPERM))?;
+//! sigsys::install(seccomp_rt::syscall_names!(), Then::FailWith(seccomp_rt::Errno::EPERM))?;
 //! DRY_RUN.install()?;
 //! # Ok::<(), seccomp_rt::Error>(())
 //! ```
@@ -32,6 +32,7 @@ use core::fmt::Write;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
+use crate::errno::Errno;
 use crate::error::Error;
 use crate::sys;
 
@@ -43,7 +44,7 @@ pub enum Then {
     /// The trapped syscall returns `-errno` to its caller, which goes on: a dry run
     /// that lists everything a policy misses. On ABIs where the runtime does not know
     /// the return register (all but x86_64 and aarch64), the process exits instead.
-    FailWith(i32),
+    FailWith(Errno),
 }
 
 /// How many different configurations [`install`] can publish in the life of a
@@ -134,7 +135,7 @@ pub fn install(names: &'static [(u32, &'static str)], then: Then) -> Result<(), 
         names,
         fail_with: match then {
             Then::Exit => 0,
-            Then::FailWith(e) => e.max(1),
+            Then::FailWith(e) => e.get(),
         },
         prev,
     };
