@@ -95,7 +95,18 @@ fn probe_syscall(nr: i64) {
 
 static DENY_ALL: Filter = seccomp! { write; exit_group; default => errno(EPERM); };
 
+/// A raw x32 number in a filter that admits x32: a rule of x32's.
+fn x32_raw_number() {
+    static F: Filter =
+        seccomp! { arch: x86_64, x32; 0x40000027 => errno(EPERM); default => allow; };
+    F.install().expect("install");
+    let (r, e) = raw(X32_GETPID);
+    let (pid, _) = raw(libc::SYS_getpid);
+    say(&format!("x32 getpid {r} errno {e}, getpid {}\n", pid > 0));
+}
+
 const SCENARIOS: &[(&str, fn())] = &[
+    ("x32_raw_number", x32_raw_number),
     ("bare_uretprobe", || probe_syscall(335)),
     ("bare_uprobe", || probe_syscall(336)),
     ("filtered_uretprobe", || {
@@ -363,4 +374,20 @@ fn the_kernel_lets_uretprobe_and_uprobe_through_so_rules_on_them_are_refused() {
         // The filter answered nothing: the call ended exactly as without a filter.
         assert_eq!((text, ended(&o)), (bare_text, ended(&bare)), "{name}");
     }
+}
+
+/// `0x40000027` is x32's `getpid`; with x32 admitted, a rule on that raw number is
+/// x32's (it was taken as an x86_64 number, left out, and x32's getpid allowed).
+#[test]
+fn a_raw_x32_number_is_filtered_as_x32s() {
+    let (_, x32) = kernel_has();
+    let (text, o) = out("x32_raw_number");
+    assert!(o.status.success(), "{}", ended(&o));
+    // The filter answers before the kernel would find x32 disabled; without the rule
+    // x32's getpid would run (or answer ENOSYS on a kernel without x32).
+    assert_eq!(
+        text,
+        format!("x32 getpid -1 errno {}, getpid true\n", libc::EPERM),
+        "x32 on this kernel: {x32}"
+    );
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
+use crate::arch::X32_SYSCALL_BIT;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::resolved::{
     AbiRules, Action, Compare, Param, Policy, Predicate, Rule, Symbol, SyscallRules, Value, View,
@@ -55,6 +56,8 @@ struct Settings<'a> {
     bad_arch: Option<&'a ast::Action>,
     unknown: Option<&'a ast::Action>,
     arch: Option<(Span, &'a [ast::Name])>,
+    /// The admitted ABIs, the native one first.
+    admitted: Vec<Arch>,
 }
 
 impl Resolver {
@@ -151,13 +154,11 @@ impl Resolver {
             arches.extend(listed.into_iter().filter(|a| *a != native));
         }
 
+        s.admitted.clone_from(&arches);
         let bad_arch = s
             .bad_arch
             .map_or(Action::KillProcess, |a| self.action(a, native));
-        let abis = arches
-            .iter()
-            .map(|&arch| self.abi(ast, arch, arch == native, &s))
-            .collect();
+        let abis = arches.iter().map(|&arch| self.abi(ast, arch, &s)).collect();
         Policy {
             abis,
             bad_arch,
@@ -167,7 +168,7 @@ impl Resolver {
         }
     }
 
-    fn abi(&mut self, ast: &ast::Policy, arch: Arch, native: bool, s: &Settings<'_>) -> AbiRules {
+    fn abi(&mut self, ast: &ast::Policy, arch: Arch, s: &Settings<'_>) -> AbiRules {
         let default = s
             .default
             .map_or(Action::KillProcess, |a| self.action(a, arch));
@@ -222,8 +223,22 @@ impl Resolver {
                     }
                 }
                 Target::Number(nr, span) => {
-                    if !native {
-                        continue;
+                    match number_owner(*nr, &s.admitted) {
+                        Ok(owner) if owner == arch => {}
+                        Ok(_) => continue,
+                        Err(help) => {
+                            self.error(
+                                Diagnostic::error(
+                                    *span,
+                                    format!(
+                                        "syscall number {nr} ({nr:#x}) is not a number of {}",
+                                        list_abis(&s.admitted)
+                                    ),
+                                )
+                                .with_help(help),
+                            );
+                            continue;
+                        }
                     }
                     let sc = arch.syscall_by_nr(*nr);
                     self.check_filtered(arch, *nr, rule.predicate.is_some(), action, *span);
@@ -794,6 +809,77 @@ const IPC_CALLS: &[&str] = &[
     "shmget",
     "shmctl",
 ];
+
+/// The numbers an ABI marks as its own with an offset, which no other ABI's
+/// syscalls use: x32's have `__X32_SYSCALL_BIT` (arch/x86/include/asm/unistd.h; from
+/// 0x4000_0000 up, as the program splits them, see `lower::owns`), mips's start at
+/// `__NR_O32_Linux` 4000, `__NR_64_Linux` 5000 and `__NR_N32_Linux` 6000 and span
+/// 1000 numbers each (arch/mips/include/uapi/asm/unistd.h).
+fn marked_numbers(a: Arch) -> Option<core::ops::Range<u32>> {
+    Some(match a {
+        Arch::X32 => X32_SYSCALL_BIT..u32::MAX,
+        Arch::Mips | Arch::Mipsel => 4000..5000,
+        Arch::Mips64 | Arch::Mipsel64 => 5000..6000,
+        Arch::Mips64n32 | Arch::Mipsel64n32 => 6000..7000,
+        _ => return None,
+    })
+}
+
+/// Whether a raw number in a rule can be one of `a`'s: in its marked range if it has
+/// one; for x86_64, below the x32 bit (or −1, which the program treats as an x86_64
+/// number unknown to the table); for every other ABI, any number.
+fn holds_number(a: Arch, nr: u32) -> bool {
+    match (a, marked_numbers(a)) {
+        (_, Some(r)) => r.contains(&nr),
+        (Arch::X86_64, None) => nr < X32_SYSCALL_BIT || nr == u32::MAX,
+        _ => true,
+    }
+}
+
+/// The admitted ABI a raw number in a rule belongs to: the one whose marked range
+/// holds it (x32's, a mips ABI's), else the native one if it can hold it. `Err` with
+/// the help text when it belongs to none: such a rule would be left out of the
+/// program, never matched.
+fn number_owner(nr: u32, admitted: &[Arch]) -> Result<Arch, String> {
+    if let Some(&a) = admitted
+        .iter()
+        .find(|&&a| marked_numbers(a).is_some_and(|r| r.contains(&nr)))
+    {
+        return Ok(a);
+    }
+    let native = admitted[0];
+    if holds_number(native, nr) {
+        return Ok(native);
+    }
+    let owners: Vec<String> = Arch::ALL
+        .iter()
+        .filter(|&&a| marked_numbers(a).is_some_and(|r| r.contains(&nr)))
+        .map(|&a| match a.syscall_by_nr(nr) {
+            Some(sc) => format!("`{a}` (`{}` there)", sc.name),
+            None => format!("`{a}`"),
+        })
+        .collect();
+    let range = match marked_numbers(native) {
+        Some(r) => format!("{:#x} to {:#x}", r.start, r.end - 1),
+        None => format!("0 to {:#x}", X32_SYSCALL_BIT - 1),
+    };
+    Err(if owners.is_empty() {
+        format!("the numbers of `{native}` run from {range}")
+    } else {
+        format!(
+            "it is a number of {}: admit that ABI with `arch:` (the numbers of `{native}` run from {range})",
+            owners.join(" and ")
+        )
+    })
+}
+
+fn list_abis(arches: &[Arch]) -> String {
+    let names: Vec<String> = arches.iter().map(|a| format!("`{a}`")).collect();
+    match names.len() {
+        1 => names[0].clone(),
+        n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
 
 /// `arch:` lists `a` after `first`, whose byte order differs.
 fn byte_orders_mixed(span: Span, a: Arch, first: Arch) -> Diagnostic {

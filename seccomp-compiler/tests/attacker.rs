@@ -804,3 +804,123 @@ fn rules_on_syscalls_the_kernel_never_filters_are_errors() {
         Action::KillProcess
     );
 }
+
+/// A raw number belongs to the admitted ABI whose range holds it: x32's numbers carry
+/// bit 30, mips o32's, n64's and n32's start at 4000, 5000 and 6000. It used to be
+/// taken as a native number, so `arch: x86_64, x32; 0x40000027 => errno(EPERM);`
+/// left the rule out (x86_64 has no such number) and allowed x32's `getpid`.
+#[test]
+fn a_raw_number_is_a_rule_of_the_abi_that_owns_it_or_an_error() {
+    let x32_getpid = nr(Arch::X32, "getpid");
+    assert_eq!(x32_getpid, 0x4000_0027);
+    for native in [Arch::X86_64, Arch::X86] {
+        let src = format!("arch: {native}, x32; 0x40000027 => errno(EPERM); default => allow;");
+        let bpf = build(&src, native);
+        assert!(
+            matches!(
+                run(&bpf, Arch::X32, X86_64, x32_getpid, [0; 6]),
+                Action::Errno(_)
+            ),
+            "{src}"
+        );
+        // x86_64's getpid (allowed, or `bad_arch` when x86_64 is not admitted).
+        assert!(
+            !matches!(
+                run(&bpf, Arch::X32, X86_64, nr(Arch::X86_64, "getpid"), [0; 6]),
+                Action::Errno(_)
+            ),
+            "{src}"
+        );
+    }
+    // Without x32 admitted the number belongs to no ABI of the filter: an error that
+    // says whose it is.
+    let e = errors(
+        "0x40000027 => errno(EPERM); default => allow;",
+        Arch::X86_64,
+    );
+    assert!(
+        e[0].contains("is not a number of `x86_64`") && e[0].contains("`x32` (`getpid` there)"),
+        "{e:?}"
+    );
+    // mips: an o32 number in an n64 filter is an error unless o32 is admitted.
+    let o32_getpid = nr(Arch::Mips, "getpid");
+    let e = errors(
+        &format!("{o32_getpid} => errno(EPERM); default => allow;"),
+        Arch::Mips64,
+    );
+    assert!(e[0].contains("`mips` (`getpid` there)"), "{e:?}");
+    let bpf = build(
+        &format!("arch: mips64, mips; {o32_getpid} => errno(EPERM); default => allow;"),
+        Arch::Mips64,
+    );
+    assert!(matches!(
+        run(
+            &bpf,
+            Arch::Mips64,
+            Arch::Mips.audit_arch(),
+            o32_getpid,
+            [0; 6]
+        ),
+        Action::Errno(_)
+    ));
+    let e = errors("20 => errno(EPERM); default => allow;", Arch::Mips);
+    assert!(e[0].contains("run from 0xfa0 to 0x1387"), "{e:?}");
+    // Native numbers stay native, also where another admitted ABI has the same one.
+    let bpf = build(
+        "arch: x86_64, x86; 39 => errno(EPERM); default => allow;",
+        Arch::X86_64,
+    );
+    assert!(matches!(
+        run(&bpf, Arch::X86_64, X86_64, 39, [0; 6]),
+        Action::Errno(_)
+    ));
+    assert_eq!(
+        run(&bpf, Arch::X86, Arch::X86.audit_arch(), 39, [0; 6]),
+        Action::Allow
+    );
+    // Never dropped: whatever the number, the rule decides that number for an ABI
+    // of the filter, or the policy does not compile.
+    let numbers = [
+        0,
+        39,
+        0x3fff_ffff,
+        0x4000_0000,
+        0x4000_0027,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_fffe,
+        0xffff_ffff,
+        4020,
+        5038,
+        6038,
+    ];
+    for (native, set) in [
+        (Arch::X86_64, "x86_64"),
+        (Arch::X86_64, "x86_64, x32"),
+        (Arch::X86_64, "x86_64, x86, x32"),
+        (Arch::X86, "x86, x32"),
+        (Arch::X32, "x32, x86_64"),
+        (Arch::Mips64, "mips64, mips, mips64n32"),
+        (Arch::Mipsel64n32, "mipsel64n32, mipsel"),
+        (Arch::Aarch64, "aarch64, arm"),
+    ] {
+        for n in numbers {
+            let src = format!("arch: {set}; {n} => errno(EPERM); default => allow;");
+            let Ok(p) = compile_str(&src, native) else {
+                continue;
+            };
+            let bpf = p.to_sock_filters().expect("no symbols");
+            let admitted: Vec<Arch> = set
+                .split(", ")
+                .map(|a| Arch::from_name(a).unwrap())
+                .collect();
+            assert!(
+                admitted.iter().any(|&a| matches!(
+                    run(&bpf, native, a.audit_arch(), n, [0; 6]),
+                    Action::Errno(_)
+                )),
+                "{src} compiles for {native} but no ABI denies {n:#x}"
+            );
+        }
+    }
+}

@@ -192,7 +192,16 @@ impl Gen<'_> {
             }
         }
         if self.rng.chance(10) {
-            out.push_str(&format!("{} => errno(1);\n", 1000 + self.rng.below(3000)));
+            // A raw number of the ABI: mips's are in their ABI's range of 1000,
+            let n = match self.arch {
+                Arch::Mips | Arch::Mipsel => 4500 + self.rng.below(500),
+                Arch::Mips64 | Arch::Mipsel64 => 5500 + self.rng.below(500),
+                Arch::Mips64n32 | Arch::Mipsel64n32 => 6500 + self.rng.below(500),
+                // x32's carry bit 30.
+                Arch::X32 => 0x4000_0000 + 1000 + self.rng.below(3000),
+                _ => 1000 + self.rng.below(3000),
+            };
+            out.push_str(&format!("{n} => errno(1);\n"));
         }
         let d = self.action();
         out.push_str(&format!("default => {d};\n"));

@@ -56,7 +56,7 @@ pub enum Target {
         /// Written with `?`.
         optional: bool,
     },
-    /// `12`: a raw number of the native ABI.
+    /// `12`: a raw number, of the admitted ABI whose range holds it.
     Number(u32, Span),
     /// `@basic_io`
     Group(Name),
