@@ -21,6 +21,50 @@ fn int80(nr: u32) -> i32 {
     ret
 }
 
+/// `int 0x80` with three arguments (ebx, ecx, edx).
+fn int80_3(nr: u32, a: u32, b: u32, c: u32) -> i32 {
+    let ret: i32;
+    // SAFETY: the callers pass a socket call's arguments; pointers among them point
+    // to live memory below 4 GiB. rbx, which LLVM reserves, is swapped back after.
+    unsafe {
+        core::arch::asm!(
+            "xchg {a:r}, rbx",
+            "int 0x80",
+            "xchg {a:r}, rbx",
+            a = inout(reg) u64::from(a) => _,
+            inlateout("eax") nr as i32 => ret,
+            in("ecx") b,
+            in("edx") c,
+            options(nostack),
+        )
+    };
+    ret
+}
+
+/// A zeroed page below 4 GiB, where i386 calls can point.
+fn low_page() -> &'static mut [u32; 1024] {
+    // SAFETY: a fresh anonymous mapping, never unmapped.
+    let p = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_32BIT,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED);
+    // SAFETY: 4096 bytes, aligned, zeroed, owned from here on.
+    unsafe { &mut *p.cast::<[u32; 1024]>() }
+}
+
+const I386_SOCKETCALL: u32 = 102;
+const I386_SOCKET: u32 = 359;
+const SYS_SOCKET: u32 = 1;
+const SYS_SOCKETPAIR: u32 = 8;
+const SYS_SETSOCKOPT: u32 = 14;
+
 const I386_GETPID: u32 = 20;
 const X32_GETPID: i64 = 0x4000_0000 | 39;
 
@@ -38,6 +82,14 @@ static WITH_I386: Filter =
     seccomp! { arch: x86_64, x86; getpid => errno(EPERM); default => allow; };
 static WITH_X32: Filter =
     seccomp! { arch: x86_64, x32; getpid => errno(EACCES); default => allow; };
+static DENY_SOCKET: Filter =
+    seccomp! { arch: x86_64, x86; socket => errno(EPERM); default => allow; };
+static DENY_SETSOCKOPT_CALL: Filter = seccomp! {
+    arch: x86_64, x86;
+    socketcall?: call == 14 => errno(EACCES);
+    setsockopt: level == 1 => errno(EPERM);
+    default => allow;
+};
 static UNKNOWN: Filter = seccomp! { unknown => errno(ENOSYS); default => allow; bad_arch => kill; };
 
 fn probe() {
@@ -69,6 +121,35 @@ fn x32_admitted() {
     WITH_X32.install().expect("install");
     let (r, e) = raw(X32_GETPID);
     say(&format!("x32 getpid {r} errno {e}\n"));
+}
+
+fn socket_through_socketcall() {
+    let page = low_page();
+    // socket(AF_UNIX, SOCK_STREAM, 0), then socketpair(AF_UNIX, SOCK_STREAM, 0, sv).
+    page[..3].copy_from_slice(&[1, 1, 0]);
+    let args = page.as_ptr() as usize as u32;
+    page[4..8].copy_from_slice(&[1, 1, 0, args + 32]);
+    DENY_SOCKET.install().expect("install");
+    let mux = int80_3(I386_SOCKETCALL, SYS_SOCKET, args, 0);
+    let direct = int80_3(I386_SOCKET, 1, 1, 0);
+    let pair = int80_3(I386_SOCKETCALL, SYS_SOCKETPAIR, args + 16, 0);
+    let (native, e) = raw(libc::SYS_socket);
+    say(&format!(
+        "socketcall(SYS_SOCKET) {mux}, socket {direct}, socketcall(SYS_SOCKETPAIR) {pair}, x86_64 socket {native} errno {e}\n"
+    ));
+}
+
+fn setsockopt_through_socketcall() {
+    let page = low_page();
+    // setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4) on an AF_UNIX socket.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) };
+    assert!(fd >= 0);
+    let base = page.as_ptr() as usize as u32;
+    page[8] = 1;
+    page[..5].copy_from_slice(&[fd as u32, 1, 2, base + 32, 4]);
+    DENY_SETSOCKOPT_CALL.install().expect("install");
+    let mux = int80_3(I386_SOCKETCALL, SYS_SETSOCKOPT, base, 0);
+    say(&format!("socketcall(SYS_SETSOCKOPT) {mux}\n"));
 }
 
 fn minus_one() {
@@ -124,6 +205,11 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("x32_against_x86_64_only", x32_against_x86_64_only),
     ("x32_admitted", x32_admitted),
     ("minus_one", minus_one),
+    ("socket_through_socketcall", socket_through_socketcall),
+    (
+        "setsockopt_through_socketcall",
+        setsockopt_through_socketcall,
+    ),
 ];
 
 #[test]
@@ -198,6 +284,40 @@ fn x32_numbers_are_filtered_as_x32_when_admitted() {
     assert!(o.status.success(), "{}", ended(&o));
     // The filter answers before the kernel would find x32 disabled.
     assert_eq!(text, format!("x32 getpid -1 errno {}\n", libc::EACCES));
+}
+
+#[test]
+fn a_denied_socket_is_denied_through_socketcall_too() {
+    let (ia32, _) = kernel_has();
+    let (text, o) = out("socket_through_socketcall");
+    assert!(o.status.success(), "{}", ended(&o));
+    let native = format!("x86_64 socket -1 errno {}", libc::EPERM);
+    if ia32 {
+        assert_eq!(
+            text,
+            format!(
+                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) 0, {native}\n",
+                e = libc::EPERM
+            )
+        );
+    } else {
+        assert_eq!(
+            text,
+            format!(
+                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) -{e}, {native}\n",
+                e = libc::ENOSYS
+            )
+        );
+    }
+}
+
+#[test]
+fn a_multiplexer_that_denies_a_call_makes_argument_checks_of_it_safe() {
+    let (ia32, _) = kernel_has();
+    let (text, o) = out("setsockopt_through_socketcall");
+    assert!(o.status.success(), "{}", ended(&o));
+    let e = if ia32 { libc::EACCES } else { libc::ENOSYS };
+    assert_eq!(text, format!("socketcall(SYS_SETSOCKOPT) -{e}\n"));
 }
 
 #[test]

@@ -58,8 +58,14 @@ fn imm(v: Value) -> u64 {
 }
 
 fn compare(c: &Compare, d: &SeccompData) -> bool {
+    compare_register(c, d.args[usize::from(c.arg)])
+}
+
+/// Whether the comparison holds when its argument register holds `register`.
+/// Immediate operands only.
+pub(crate) fn compare_register(c: &Compare, register: u64) -> bool {
     // What the kernel reads: the parameter's low bits, masked, in its signedness.
-    let mut raw = c.view.truncate(d.args[usize::from(c.arg)]);
+    let mut raw = c.view.truncate(register);
     if let Some(m) = c.mask {
         raw &= imm(m);
     }

@@ -294,13 +294,13 @@ impl Resolver {
                 rules: vec![rule],
             });
         }
-        let rules = AbiRules {
+        let mut rules = AbiRules {
             arch,
             default,
             unknown,
             syscalls: explicit,
         };
-        self.check_multiplexer_allowed(&rules, ast);
+        self.multiplexers(&mut rules, native);
         rules
     }
 
@@ -725,41 +725,129 @@ impl Resolver {
         }
     }
 
-    /// On ABIs with `socketcall`/`ipc`, checking the arguments of a direct socket or
-    /// IPC call is pointless while the multiplexer is allowed: the same operation goes
-    /// through the multiplexer with its arguments behind a pointer the filter cannot read.
-    fn check_multiplexer_allowed(&mut self, rules: &AbiRules, ast: &ast::Policy) {
+    /// The multiplexers `socketcall` and `ipc` make the direct socket and IPC calls'
+    /// operations with the real arguments behind a pointer the filter cannot read.
+    ///
+    /// - A direct call with one rule and no condition gets that rule's action
+    ///   through the multiplexer too: `socket => errno(EPERM)` adds
+    ///   `socketcall: call == 1 => errno(EPERM)` before the multiplexer's own rules
+    ///   (libseccomp does the same) — unless the multiplexer's own rules already
+    ///   decide that call, in which case they stay as written, and it is an error
+    ///   when they let through what the direct rule denies.
+    /// - A direct call whose rules check arguments cannot be translated: it is an
+    ///   error unless the multiplexer's rules deny that call, whatever its other
+    ///   arguments.
+    fn multiplexers(&mut self, rules: &mut AbiRules, native: bool) {
         let arch = rules.arch;
-        for (mux, subcalls) in [("socketcall", SOCKET_CALLS), ("ipc", IPC_CALLS)] {
-            let Some(mux_sc) = arch.syscall(mux) else {
+        // How a rule on the multiplexer is written: optional where the target lacks it.
+        let q = if native { "" } else { "?" };
+        for mux in [&SOCKETCALL, &IPC] {
+            let Some(mux_sc) = arch.syscall(mux.name) else {
                 continue;
             };
-            let may_pass = |a: Action| {
-                matches!(
-                    a,
-                    Action::Allow | Action::Log | Action::Trace(_) | Action::Notify
-                )
+            // `ksys_ipc` (ipc/syscall.c) selects the operation by the low 16 bits of
+            // `call` and takes the rest as a version; s390's `sys_s390_ipc`
+            // (arch/s390/kernel/syscall.c) refuses any version but 0 with EINVAL.
+            let versioned = mux.name == "ipc" && !matches!(arch, Arch::S390 | Arch::S390x);
+            let Some(view) = mux_sc
+                .params
+                .and_then(|ps| ps.first())
+                .and_then(|p| view_of(p.class, arch.table().reg_bits))
+            else {
+                continue;
             };
-            let mux_passes = match rules.syscalls.get(&mux_sc.nr) {
-                Some(r) => {
-                    r.rules.iter().any(|r| may_pass(r.action))
-                        || (r.rules.iter().all(|r| r.predicate.is_some())
-                            && may_pass(rules.default))
+            let calls_of = |call: u32| -> Vec<u64> {
+                if versioned {
+                    (0..=0xffffu64).map(|v| v << 16 | u64::from(call)).collect()
+                } else {
+                    vec![u64::from(call)]
                 }
-                None => may_pass(rules.default),
             };
-            if !mux_passes {
-                continue;
-            }
-            for st in &ast.statements {
-                let Statement::Rule(r) = st else { continue };
-                let (Target::Syscall { name, .. }, Some(_)) = (&r.target, &r.predicate) else {
+            let this_call = |call: u32| {
+                Predicate::Compare(Compare {
+                    arg: 0,
+                    view,
+                    mask: versioned.then_some(Value::Imm(0xffff)),
+                    op: CmpOp::Eq,
+                    value: Value::Imm(u64::from(call)),
+                })
+            };
+
+            // Unconditional rules on direct calls, onto the multiplexer.
+            let mut added = Vec::new();
+            for sub in mux.calls.iter().filter(|s| s.exact) {
+                let Some(direct) = arch.syscall(sub.direct) else {
                     continue;
                 };
-                if subcalls.contains(&name.name.as_str()) && arch.syscall(&name.name).is_some() {
+                let Some(
+                    [
+                        Rule {
+                            predicate: None,
+                            action,
+                            span,
+                        },
+                    ],
+                ) = rules.syscalls.get(&direct.nr).map(|r| &r.rules[..])
+                else {
+                    continue;
+                };
+                let (action, span) = (*action, *span);
+                let own = outcome(rules.syscalls.get(&mux_sc.nr), &calls_of(sub.nr), None);
+                if own.actions.is_empty() {
+                    added.push(Rule {
+                        predicate: Some(this_call(sub.nr)),
+                        action,
+                        span,
+                    });
+                    continue;
+                }
+                let mut decided = own.actions.clone();
+                if own.falls_through {
+                    decided.push(rules.default);
+                }
+                if !passes(action) {
+                    if let Some(a) = decided.iter().find(|a| passes(**a)) {
+                        self.error(
+                            Diagnostic::error(span, format!("`{}` is denied here, but on {arch} `{}` makes the same call (call {}, `{}`) and its rules let that through ({a})", sub.direct, mux.name, sub.nr, sub.call))
+                                .with_help(format!("put `{m}{q}: call == {} => {};` before the other rules of `{m}`, or deny `{m}` altogether", sub.nr, action_text(action, arch), m = mux.name)),
+                        );
+                    }
+                }
+            }
+            if !added.is_empty() {
+                let entry = rules
+                    .syscalls
+                    .entry(mux_sc.nr)
+                    .or_insert_with(|| SyscallRules {
+                        name: Some(mux_sc.name),
+                        rules: Vec::new(),
+                    });
+                added.append(&mut entry.rules);
+                entry.rules = added;
+            }
+
+            // Argument checks on direct calls: only if the multiplexer denies the call.
+            for sub in mux.calls {
+                let Some(direct) = arch.syscall(sub.direct) else {
+                    continue;
+                };
+                let Some(checked) = rules
+                    .syscalls
+                    .get(&direct.nr)
+                    .and_then(|r| r.rules.iter().find(|r| r.predicate.is_some()))
+                else {
+                    continue;
+                };
+                let span = checked.span;
+                let through = outcome(
+                    rules.syscalls.get(&mux_sc.nr),
+                    &calls_of(sub.nr),
+                    Some(rules.default),
+                );
+                if let Some(a) = through.actions.iter().find(|a| passes(**a)) {
                     self.error(
-                        Diagnostic::error(name.span, format!("checking the arguments of `{}` leaves a bypass on {arch}: `{mux}` makes the same call with its arguments behind a pointer the filter cannot read, and this policy lets `{mux}` through", name.name))
-                            .with_help(format!("deny the multiplexer, e.g. `{mux} => errno(ENOSYS);` (libc then uses the direct syscall), or do not check the arguments of `{}`", name.name)),
+                        Diagnostic::error(span, format!("checking the arguments of `{}` leaves a bypass on {arch}: `{}` makes the same call (call {}, `{}`) with its arguments behind a pointer the filter cannot read, and this policy lets it through ({a})", sub.direct, mux.name, sub.nr, sub.call))
+                            .with_help(format!("deny that call of the multiplexer, e.g. `{m}{q}: call == {n} => errno(ENOSYS);`, or the multiplexer itself, `{m}{q} => errno(ENOSYS);` (libc then uses the direct syscall); or do not check the arguments of `{d}`", m = mux.name, n = sub.nr, d = sub.direct)),
                     );
                 }
             }
@@ -767,48 +855,198 @@ impl Resolver {
     }
 }
 
-const SOCKET_CALLS: &[&str] = &[
-    "socket",
-    "bind",
-    "connect",
-    "listen",
-    "accept",
-    "getsockname",
-    "getpeername",
-    "socketpair",
-    "send",
-    "recv",
-    "sendto",
-    "recvfrom",
-    "shutdown",
-    "setsockopt",
-    "getsockopt",
-    "sendmsg",
-    "recvmsg",
-    "accept4",
-    "recvmmsg",
-    // SYS_RECVMMSG reaches `__sys_recvmmsg`, as the time64 syscall does
-    // (net/socket.c, `__sys_socketcall` and `sys_recvmmsg_time64`).
-    "recvmmsg_time64",
-    "sendmmsg",
-];
-const IPC_CALLS: &[&str] = &[
-    "semop",
-    "semget",
-    "semctl",
-    "semtimedop",
-    // SEMTIMEDOP reaches `ksys_semtimedop`/`compat_ksys_semtimedop`, as the time64
-    // syscall does (ipc/syscall.c, `ksys_ipc`; ipc/sem.c, `sys_semtimedop_time64`).
-    "semtimedop_time64",
-    "msgsnd",
-    "msgrcv",
-    "msgget",
-    "msgctl",
-    "shmat",
-    "shmdt",
-    "shmget",
-    "shmctl",
-];
+/// Whether an action lets a call happen (a tracer or a supervisor may).
+fn passes(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Allow | Action::Log | Action::Trace(_) | Action::Notify
+    )
+}
+
+/// An action as a policy writes it, errno by name.
+fn action_text(a: Action, arch: Arch) -> String {
+    match a {
+        Action::Errno(n) => match arch.errnos().iter().find(|e| e.value == n) {
+            Some(e) => format!("errno({})", e.name),
+            None => a.to_string(),
+        },
+        Action::KillProcess => "kill".into(),
+        _ => a.to_string(),
+    }
+}
+
+/// What rules can decide for a call whose `args[0]` is one of `arg0s` (all of them
+/// making the same operation) and whose other arguments are anything.
+struct Outcome {
+    /// The actions of the rules that may match, in order, and then the fallback's.
+    actions: Vec<Action>,
+    /// Whether no rule may match (with `fallback`, it is in `actions`).
+    falls_through: bool,
+}
+
+fn outcome(rules: Option<&SyscallRules>, arg0s: &[u64], fallback: Option<Action>) -> Outcome {
+    let mut actions = Vec::new();
+    for r in rules.map_or(&[][..], |r| &r.rules[..]) {
+        let t = r.predicate.as_ref().map_or(Tri::True, |p| tri(p, arg0s));
+        if t != Tri::False {
+            actions.push(r.action);
+        }
+        if t == Tri::True {
+            return Outcome {
+                actions,
+                falls_through: false,
+            };
+        }
+    }
+    actions.extend(fallback);
+    Outcome {
+        actions,
+        falls_through: true,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+/// Whether `p` holds for every (`True`), no (`False`) or some call whose `args[0]` is
+/// one of `arg0s`, its other arguments being anything.
+fn tri(p: &Predicate, arg0s: &[u64]) -> Tri {
+    match p {
+        Predicate::Or(a, b) => match (tri(a, arg0s), tri(b, arg0s)) {
+            (Tri::True, _) | (_, Tri::True) => Tri::True,
+            (Tri::False, Tri::False) => Tri::False,
+            _ => Tri::Unknown,
+        },
+        Predicate::And(a, b) => match (tri(a, arg0s), tri(b, arg0s)) {
+            (Tri::False, _) | (_, Tri::False) => Tri::False,
+            (Tri::True, Tri::True) => Tri::True,
+            _ => Tri::Unknown,
+        },
+        Predicate::Not(a) => match tri(a, arg0s) {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Predicate::Compare(c) => {
+            // Another argument, the high word, or a value only rustc or the installer
+            // knows: anything.
+            let known = |v: Option<Value>| matches!(v, None | Some(Value::Imm(_)));
+            if c.arg != 0 || c.view.bits > 32 || !known(c.mask) || !known(Some(c.value)) {
+                return Tri::Unknown;
+            }
+            let hits = arg0s
+                .iter()
+                .filter(|&&v| crate::interp::compare_register(c, v))
+                .count();
+            if hits == arg0s.len() {
+                Tri::True
+            } else if hits == 0 {
+                Tri::False
+            } else {
+                Tri::Unknown
+            }
+        }
+    }
+}
+
+/// A multiplexer and the direct syscalls whose operations it makes.
+struct Multiplexer {
+    name: &'static str,
+    calls: &'static [SubCall],
+}
+
+/// One operation of a multiplexer.
+struct SubCall {
+    /// The direct syscall.
+    direct: &'static str,
+    /// The value of `args[0]` that selects the operation.
+    nr: u32,
+    /// Its name in the kernel's headers.
+    call: &'static str,
+    /// Whether the direct syscall is exactly the multiplexed call (its rules are
+    /// translated onto the multiplexer), or a variant making the same operation
+    /// with other argument types (the 64-bit time syscalls of 32-bit ABIs).
+    exact: bool,
+}
+
+macro_rules! sub {
+    ($direct:literal, $nr:literal, $call:literal) => {
+        SubCall {
+            direct: $direct,
+            nr: $nr,
+            call: $call,
+            exact: true,
+        }
+    };
+    ($direct:literal, $nr:literal, $call:literal, variant) => {
+        SubCall {
+            direct: $direct,
+            nr: $nr,
+            call: $call,
+            exact: false,
+        }
+    };
+}
+
+/// `SYS_*` of include/uapi/linux/net.h, dispatched by `__sys_socketcall`
+/// (net/socket.c) and `compat_sys_socketcall` (net/compat.c), Linux v7.2.13.
+const SOCKETCALL: Multiplexer = Multiplexer {
+    name: "socketcall",
+    calls: &[
+        sub!("socket", 1, "SYS_SOCKET"),
+        sub!("bind", 2, "SYS_BIND"),
+        sub!("connect", 3, "SYS_CONNECT"),
+        sub!("listen", 4, "SYS_LISTEN"),
+        sub!("accept", 5, "SYS_ACCEPT"),
+        sub!("getsockname", 6, "SYS_GETSOCKNAME"),
+        sub!("getpeername", 7, "SYS_GETPEERNAME"),
+        sub!("socketpair", 8, "SYS_SOCKETPAIR"),
+        sub!("send", 9, "SYS_SEND"),
+        sub!("recv", 10, "SYS_RECV"),
+        sub!("sendto", 11, "SYS_SENDTO"),
+        sub!("recvfrom", 12, "SYS_RECVFROM"),
+        sub!("shutdown", 13, "SYS_SHUTDOWN"),
+        sub!("setsockopt", 14, "SYS_SETSOCKOPT"),
+        sub!("getsockopt", 15, "SYS_GETSOCKOPT"),
+        sub!("sendmsg", 16, "SYS_SENDMSG"),
+        sub!("recvmsg", 17, "SYS_RECVMSG"),
+        sub!("accept4", 18, "SYS_ACCEPT4"),
+        sub!("recvmmsg", 19, "SYS_RECVMMSG"),
+        // SYS_RECVMMSG reaches `__sys_recvmmsg`, as the time64 syscall does, with
+        // the ABI's own `timespec` (net/socket.c, `__sys_socketcall` and
+        // `sys_recvmmsg_time64`).
+        sub!("recvmmsg_time64", 19, "SYS_RECVMMSG", variant),
+        sub!("sendmmsg", 20, "SYS_SENDMMSG"),
+    ],
+};
+
+/// `SEM*`/`MSG*`/`SHM*` of include/uapi/linux/ipc.h, dispatched by `ksys_ipc` and
+/// `compat_ksys_ipc` (ipc/syscall.c), Linux v7.2.13.
+const IPC: Multiplexer = Multiplexer {
+    name: "ipc",
+    calls: &[
+        sub!("semop", 1, "SEMOP"),
+        sub!("semget", 2, "SEMGET"),
+        sub!("semctl", 3, "SEMCTL"),
+        sub!("semtimedop", 4, "SEMTIMEDOP"),
+        // SEMTIMEDOP reaches `ksys_semtimedop`/`compat_ksys_semtimedop`, as the
+        // time64 syscall does (ipc/syscall.c, `ksys_ipc`; ipc/sem.c,
+        // `sys_semtimedop_time64`).
+        sub!("semtimedop_time64", 4, "SEMTIMEDOP", variant),
+        sub!("msgsnd", 11, "MSGSND"),
+        sub!("msgrcv", 12, "MSGRCV"),
+        sub!("msgget", 13, "MSGGET"),
+        sub!("msgctl", 14, "MSGCTL"),
+        sub!("shmat", 21, "SHMAT"),
+        sub!("shmdt", 22, "SHMDT"),
+        sub!("shmget", 23, "SHMGET"),
+        sub!("shmctl", 24, "SHMCTL"),
+    ],
+};
 
 /// The numbers an ABI marks as its own with an offset, which no other ABI's
 /// syscalls use: x32's have `__X32_SYSCALL_BIT` (arch/x86/include/asm/unistd.h; from
