@@ -300,7 +300,7 @@ impl Resolver {
             unknown,
             syscalls: explicit,
         };
-        self.multiplexers(&mut rules, native);
+        self.multiplexers(&mut rules, arch == s.admitted[0]);
         rules
     }
 
@@ -805,13 +805,13 @@ impl Resolver {
                 if own.falls_through {
                     decided.push(rules.default);
                 }
-                if !passes(action) {
-                    if let Some(a) = decided.iter().find(|a| passes(**a)) {
-                        self.error(
+                if !passes(action)
+                    && let Some(a) = decided.iter().find(|a| passes(**a))
+                {
+                    self.error(
                             Diagnostic::error(span, format!("`{}` is denied here, but on {arch} `{}` makes the same call (call {}, `{}`) and its rules let that through ({a})", sub.direct, mux.name, sub.nr, sub.call))
                                 .with_help(format!("put `{m}{q}: call == {} => {};` before the other rules of `{m}`, or deny `{m}` altogether", sub.nr, action_text(action, arch), m = mux.name)),
                         );
-                    }
                 }
             }
             if !added.is_empty() {
