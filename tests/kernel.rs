@@ -260,3 +260,35 @@ fn a_supervisor_process_answers_for_its_childs_mknodat() {
     // The supervisor answered; the kernel never ran the call.
     assert!(!std::path::Path::new("/tmp/seccomp-rt-supervisor-demo").exists());
 }
+
+/// systemd's groups, written with systemd's names (hyphens and all), on the kernel.
+static SYSTEMD_GROUPS: Filter = seccomp! {
+    @basic-io;
+    @process => errno(EACCES);
+    exit_group;
+    default => errno(EPERM);
+};
+
+#[test]
+fn systemds_groups_decide_on_the_kernel_as_their_members_say() {
+    let program = SYSTEMD_GROUPS.program();
+    let run = |nr: i64, args: [u64; 6]| run_in_child("child", program, &Call { nr, args });
+    // @basic-io: write and dup are allowed (dup of fd 1: a real, harmless call).
+    assert_eq!(run(libc::SYS_dup, [1, 0, 0, 0, 0, 0]), Outcome::Ran(0));
+    // @process (systemd's: kill, clone, fork, …, not getpid): its errno.
+    assert_eq!(
+        run(libc::SYS_kill, [0, 0, 0, 0, 0, 0]),
+        Outcome::Ran(libc::EACCES)
+    );
+    // Not in either group: the default.
+    assert_eq!(run(libc::SYS_getpid, [0; 6]), Outcome::Ran(libc::EPERM));
+    // The same policy spelt with underscores means the same.
+    let underscores = seccomp_compiler::compile_str(
+        "@basic_io; @process => errno(EACCES); exit_group; default => errno(EPERM);",
+        Arch::X86_64,
+    )
+    .expect("compiles")
+    .to_sock_filters()
+    .expect("no symbols");
+    assert_eq!(underscores, program);
+}

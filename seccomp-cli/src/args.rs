@@ -95,6 +95,8 @@ Commands:
   disasm RAW_FILE       disassemble a raw program and check it against the kernel's rules
   simulate POLICY_FILE  run a policy on one syscall, as the kernel would
   stats POLICY_FILE     program length, instructions executed, action-cache coverage
+  check POLICY_FILE     compile for every ABI (or one): a line each, ok or the first error
+  groups [NAME]         the syscall groups (`@name`), or one group's members on an ABI
   help [COMMAND]        this text, or a command's
 
 Options:
@@ -123,14 +125,18 @@ pub(crate) enum Command {
     Disasm,
     Simulate,
     Stats,
+    Check,
+    Groups,
 }
 
 impl Command {
-    const ALL: [Command; 4] = [
+    const ALL: [Command; 6] = [
         Command::Compile,
         Command::Disasm,
         Command::Simulate,
         Command::Stats,
+        Command::Check,
+        Command::Groups,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -139,6 +145,8 @@ impl Command {
             Command::Disasm => "disasm",
             Command::Simulate => "simulate",
             Command::Stats => "stats",
+            Command::Check => "check",
+            Command::Groups => "groups",
         }
     }
 
@@ -261,6 +269,44 @@ Options:
   -h, --help          this text
 "
             ),
+            Command::Check => format!(
+                "\
+seccompc check: does a policy compile for every ABI?
+
+Usage: seccompc check POLICY_FILE [--arch all|ABI]
+
+Compiles the policy for every ABI seccompc knows (or only --arch's) and prints
+one line per ABI: `ok` with the program's length, or the first error at
+FILE:LINE:COLUMN. A name that exists on some ABIs only fails on the others: write
+`name?` to skip it where it is absent. The exit status is 1 if any ABI fails.
+
+Options:
+  --arch all|ABI      the ABIs to compile for (default: all)
+  -h, --help          this text
+
+ABIs:
+{abis}",
+                abis = abi_list("  "),
+            ),
+            Command::Groups => format!(
+                "\
+seccompc groups: the syscall groups a policy can name as `@NAME`
+
+Usage: seccompc groups [NAME] [--arch ABI]
+
+Without NAME: every group, with its description and how many of its members
+the ABI has. With NAME (`system-service`, `@basic-io`, `rust_runtime`; `-` and
+`_` are alike): the group's members on the ABI, one a line, then those the ABI
+lacks (a policy skips them there).
+
+systemd's groups (SystemCallFilter=) have systemd's names and members; the
+project's own are @memory, @rust_runtime and @time.
+
+Options:
+  --arch ABI          the ABI whose table is used ({arch})
+  -h, --help          this text
+"
+            ),
         }
     }
 }
@@ -276,6 +322,8 @@ pub(crate) struct Options {
     pub(crate) command: Command,
     pub(crate) file: String,
     pub(crate) arch: Arch,
+    /// `check` without `--arch`, or with `--arch all`.
+    pub(crate) all_arches: bool,
     pub(crate) format: Format,
     pub(crate) out: Option<String>,
     pub(crate) nr: Option<String>,
@@ -330,7 +378,8 @@ pub(crate) fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed,
 
 fn unknown_command(name: &str) -> String {
     format!(
-        "unknown command `{name}`; the commands are `compile`, `disasm`, `simulate` and `stats`"
+        "unknown command `{name}`; the commands are `compile`, `disasm`, `simulate`, `stats`, \
+         `check` and `groups`"
     )
 }
 
@@ -346,6 +395,7 @@ fn parse_command_args(
     let mut nr = None;
     let mut args = [0u64; 6];
     let mut audit_arch = None;
+    let mut all_arches = command == Command::Check;
     let mut seen: Vec<String> = Vec::new();
     let mut positional_only = false;
     while let Some(arg) = it.next() {
@@ -393,6 +443,7 @@ fn parse_command_args(
             return Err(usage(format!("`{flag}` needs a value")));
         };
         match flag.as_str() {
+            "--arch" if command == Command::Check && value == "all" => all_arches = true,
             "--arch" => arch = Some(parse_arch(&value).map_err(usage)?),
             "--format" => {
                 format = Some(match value.as_str() {
@@ -420,6 +471,15 @@ fn parse_command_args(
             }
         }
     }
+    if command == Command::Check && arch.is_some() {
+        all_arches = false;
+    }
+    let file = match (file, command) {
+        (Some(f), _) => Some(f),
+        // `groups` without a NAME lists them all.
+        (None, Command::Groups) => Some(String::new()),
+        (None, _) => None,
+    };
     let Some(file) = file else {
         let what = if command == Command::Disasm {
             "RAW_FILE"
@@ -432,7 +492,12 @@ fn parse_command_args(
             command.name()
         )));
     };
-    let Some(arch) = arch.or_else(host_arch) else {
+    let arch = if all_arches {
+        arch.or_else(host_arch).or(Some(Arch::X86_64))
+    } else {
+        arch.or_else(host_arch)
+    };
+    let Some(arch) = arch else {
         return Err(usage(format!(
             "this host's ABI is not one seccompc knows; give `--arch ABI`, one of:\n{}",
             abi_list("  ")
@@ -447,6 +512,7 @@ fn parse_command_args(
         command,
         file,
         arch,
+        all_arches,
         format: format.unwrap_or(Format::Asm),
         out,
         nr,

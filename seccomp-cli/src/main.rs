@@ -14,10 +14,11 @@ use std::process::ExitCode;
 use seccomp_bpf::disasm::Disasm;
 use seccomp_bpf::ret::Action;
 use seccomp_bpf::{Endian, SeccompData, SockFilter, check, simulate_counted};
-use seccomp_compiler::{Arch, stats};
+use seccomp_compiler::suggest::did_you_mean;
+use seccomp_compiler::{Arch, groups, stats};
 
 use args::{Command, Format, Options, Parsed, parse_args, parse_value};
-use report::{compile, read_input, read_policy};
+use report::{compile, first_error, read_input, read_policy};
 
 fn main() -> ExitCode {
     let args: Result<Vec<String>, _> = std::env::args_os()
@@ -84,6 +85,8 @@ fn run(opts: &Options) -> Result<(), Failure> {
         Command::Disasm => cmd_disasm(opts),
         Command::Simulate => cmd_simulate(opts),
         Command::Stats => cmd_stats(opts),
+        Command::Check => cmd_check(opts),
+        Command::Groups => cmd_groups(opts),
     }
 }
 
@@ -229,36 +232,7 @@ fn where_else(name: &str) -> String {
 
 /// The name of `abi`'s table nearest to `name`, if it is near enough to be a typo.
 fn closest(abi: Arch, name: &str) -> Option<&'static str> {
-    /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`.
-    fn distance(a: &str, b: &str) -> usize {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-        for (i, row) in d.iter_mut().enumerate() {
-            row[0] = i;
-        }
-        d[0] = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            for j in 1..=b.len() {
-                let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut best = (d[i - 1][j] + 1)
-                    .min(d[i][j - 1] + 1)
-                    .min(d[i - 1][j - 1] + cost);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    best = best.min(d[i - 2][j - 2] + 1);
-                }
-                d[i][j] = best;
-            }
-        }
-        d[a.len()][b.len()]
-    }
-    let limit = (name.chars().count() / 3).max(1);
-    abi.table()
-        .syscalls
-        .iter()
-        .map(|s| (distance(name, s.name), s.name))
-        .filter(|&(d, _)| d <= limit)
-        .min()
-        .map(|(_, n)| n)
+    did_you_mean(name, abi.table().syscalls.iter().map(|s| s.name))
 }
 
 fn cmd_simulate(opts: &Options) -> Result<(), Failure> {
@@ -385,6 +359,96 @@ fn cmd_stats(opts: &Options) -> Result<(), Failure> {
     }
     if !not_cached.is_empty() && stats::cache_bitmap_len(opts.arch).is_some() {
         writeln!(out, "not cached: {}", not_cached.join(", ")).unwrap();
+    }
+    emit(out.as_bytes())
+}
+
+fn cmd_check(opts: &Options) -> Result<(), Failure> {
+    let src = read_policy(&opts.file)?;
+    let arches: Vec<Arch> = if opts.all_arches {
+        Arch::ALL.to_vec()
+    } else {
+        vec![opts.arch]
+    };
+    let width = arches.iter().map(|a| a.as_str().len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let mut failed = 0;
+    for &arch in &arches {
+        match first_error(&src, arch) {
+            Ok(c) => writeln!(
+                out,
+                "{:width$}  ok, {} instructions",
+                arch.as_str(),
+                c.bpf.len()
+            )
+            .unwrap(),
+            Err(e) => {
+                failed += 1;
+                writeln!(out, "{:width$}  error: {e}", arch.as_str()).unwrap();
+            }
+        }
+    }
+    if arches.len() > 1 {
+        writeln!(
+            out,
+            "{} of {} ABIs compile `{}`",
+            arches.len() - failed,
+            arches.len(),
+            src.name
+        )
+        .unwrap();
+    }
+    emit(out.as_bytes())?;
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Reported)
+    }
+}
+
+fn cmd_groups(opts: &Options) -> Result<(), Failure> {
+    let arch = opts.arch;
+    let mut out = String::new();
+    if opts.file.is_empty() {
+        let names: Vec<&str> = groups::names().collect();
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(0) + 1;
+        writeln!(out, "syscall groups (members on {arch} / in all):").unwrap();
+        for name in names {
+            let (name, help, members) = groups::find(name).expect("listed");
+            let here = members.iter().filter(|m| arch.syscall(m).is_some()).count();
+            writeln!(
+                out,
+                "  {:width$}  {here:>3}/{:<3}  {help}",
+                format!("@{name}"),
+                members.len()
+            )
+            .unwrap();
+        }
+        return emit(out.as_bytes());
+    }
+    let wanted = opts.file.strip_prefix('@').unwrap_or(&opts.file);
+    let Some((name, help, members)) = groups::find(wanted) else {
+        let hint = did_you_mean(wanted, groups::names())
+            .map_or_else(String::new, |s| format!("; did you mean `@{s}`?"));
+        return Err(Failure::Error(format!(
+            "unknown group `@{wanted}`{hint} (`seccompc groups` lists them)"
+        )));
+    };
+    let (here, absent): (Vec<&str>, Vec<&str>) =
+        members.iter().partition(|m| arch.syscall(m).is_some());
+    writeln!(out, "@{name}: {help}").unwrap();
+    writeln!(out, "{} members on {arch}:", here.len()).unwrap();
+    for m in &here {
+        writeln!(out, "  {m}").unwrap();
+    }
+    if !absent.is_empty() {
+        writeln!(
+            out,
+            "absent on {arch}, skipped there ({}): {}",
+            absent.len(),
+            absent.join(", ")
+        )
+        .unwrap();
     }
     emit(out.as_bytes())
 }

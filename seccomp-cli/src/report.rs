@@ -48,7 +48,40 @@ pub(crate) struct Compiled {
 /// Parses, resolves and compiles, reporting every diagnostic of the first stage
 /// that has any.
 pub(crate) fn compile(src: &Source, arch: Arch) -> Result<Compiled, Failure> {
-    let fail = |diags: Vec<Diagnostic>| report(src, arch, diags);
+    try_compile(src, arch).map_err(|items| report_items(src, arch, &items))
+}
+
+/// Compiles for `arch` without printing: the program, or the first problem as
+/// `FILE:LINE:COLUMN: message` (with the help after ` — `).
+pub(crate) fn first_error(src: &Source, arch: Arch) -> Result<Compiled, String> {
+    try_compile(src, arch).map_err(|items| {
+        let first = &items[0];
+        let before = &src.text[..first.range.start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let help = first
+            .help
+            .as_ref()
+            .map_or_else(String::new, |h| format!(" — help: {h}"));
+        let more = match items.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        format!(
+            "{}:{line}:{column}: {}{help}{more}",
+            src.name, first.message
+        )
+    })
+}
+
+/// Parses, resolves and compiles; on failure, every problem of the first stage
+/// that has any, sorted by position.
+fn try_compile(src: &Source, arch: Arch) -> Result<Compiled, Vec<Item>> {
+    let fail = |diags: Vec<Diagnostic>| {
+        let mut items: Vec<Item> = diags.iter().map(|d| Item::new(&src.text, d)).collect();
+        items.sort_by_key(|i| (i.range.start, i.range.end));
+        items
+    };
     let ast = syntax::parse_str(&src.text).map_err(fail)?;
     let policy = resolve::resolve(&ast, arch).map_err(fail)?;
     let program = seccomp_compiler::compile_resolved(&policy).map_err(fail)?;
@@ -87,7 +120,7 @@ pub(crate) fn compile(src: &Source, arch: Arch) -> Result<Compiled, Failure> {
     }
     unknown.sort_by_key(|i| (i.range.start, i.range.end));
     unknown.dedup_by(|a, b| a.range == b.range && a.message == b.message);
-    Err(report_items(src, arch, &unknown))
+    Err(unknown)
 }
 
 /// A diagnostic located in the policy text.
@@ -127,13 +160,7 @@ fn widen_to_dollar(text: &str, mut range: Range<usize>) -> Range<usize> {
     range
 }
 
-/// Prints every diagnostic, sorted by position, rustc-style.
-fn report(src: &Source, arch: Arch, diags: Vec<Diagnostic>) -> Failure {
-    let mut items: Vec<Item> = diags.iter().map(|d| Item::new(&src.text, d)).collect();
-    items.sort_by_key(|i| (i.range.start, i.range.end));
-    report_items(src, arch, &items)
-}
-
+/// Prints every diagnostic, rustc-style.
 fn report_items(src: &Source, arch: Arch, items: &[Item]) -> Failure {
     let file = SimpleFile::new(src.name.as_str(), src.text.as_str());
     let config = Config {

@@ -653,3 +653,92 @@ fn the_readmes_language_summary_compiles() {
         );
     }
 }
+
+#[test]
+fn check_compiles_for_every_abi_and_says_which_fail_and_why() {
+    let dir = Dir::new("check");
+    let portable = dir.write(
+        "portable.seccomp",
+        "read; write: fd == 1; open?; openat; epoll_wait?; epoll_pwait; exit_group; default => kill;\n",
+    );
+    let out = dir.ok(&["check", portable]);
+    for arch in Arch::ALL {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(arch.as_str()) && l.contains(" ok, ")),
+            "{arch}: {out}"
+        );
+    }
+    let n = Arch::ALL.len();
+    assert!(out.contains(&format!("{n} of {n} ABIs compile")), "{out}");
+
+    // `open` and `epoll_wait` are absent on the newer ABIs: one line each, with the
+    // first error at its place and the way out; the exit status says it failed.
+    let x86_only = dir.write(
+        "x86only.seccomp",
+        "read; open; epoll_wait; exit_group; default => kill;\n",
+    );
+    let o = dir.run(&["check", x86_only]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let line = |abi: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(abi))
+            .unwrap_or_else(|| panic!("{abi}: {out}"))
+            .to_owned()
+    };
+    assert!(line("x86_64").contains(" ok, "), "{out}");
+    let aarch64 = line("aarch64");
+    assert!(
+        aarch64.contains("x86only.seccomp:1:7: syscall `open` does not exist on aarch64")
+            && aarch64.contains("write `open?`")
+            && aarch64.contains("(and 1 more)"),
+        "{aarch64}"
+    );
+    assert!(line("riscv64").contains("error: "), "{out}");
+    // One ABI only.
+    let one = dir.ok(&["check", x86_only, "--arch", "x86_64"]);
+    assert_eq!(one.lines().count(), 1, "{one}");
+    let o = dir.run(&["check", x86_only, "--arch", "loongarch64"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn groups_lists_systemds_and_the_projects_groups_and_their_members_per_abi() {
+    let dir = Dir::new("groups");
+    let all = dir.ok(&["groups", "--arch", "x86_64"]);
+    for name in [
+        "@system-service",
+        "@basic-io",
+        "@file-system",
+        "@known",
+        "@rust_runtime",
+        "@memory",
+    ] {
+        assert!(
+            all.lines().any(|l| l.trim_start().starts_with(name)),
+            "{name}: {all}"
+        );
+    }
+    // `_` and `-` alike, with or without `@`; absent members are listed apart.
+    let basic = dir.ok(&["groups", "@basic_io", "--arch", "aarch64"]);
+    assert!(basic.starts_with("@basic-io: Basic IO\n"), "{basic}");
+    assert!(
+        basic.contains("\n  read\n") && basic.contains("\n  close_range\n"),
+        "{basic}"
+    );
+    assert!(
+        basic.contains("absent on aarch64, skipped there (2): _llseek, dup2"),
+        "{basic}"
+    );
+    let x86 = dir.ok(&["groups", "basic-io", "--arch", "x86"]);
+    assert!(
+        x86.contains("\n  _llseek\n") && !x86.contains("absent"),
+        "{x86}"
+    );
+    let err = dir.fails(&["groups", "system-servis"], 1);
+    assert!(
+        err.contains("unknown group `@system-servis`; did you mean `@system-service`?"),
+        "{err}"
+    );
+}

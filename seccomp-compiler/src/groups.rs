@@ -1,40 +1,34 @@
 //! Named groups of syscalls (`@name`). Members absent on an ABI are skipped.
+//!
+//! Two families, one namespace:
+//!
+//! - **systemd's groups** ([`SYSTEMD`]), with systemd's names and members
+//!   (`@system-service`, `@file-system`, `@basic-io`, …), generated from systemd's own
+//!   table; where one of the project's earlier groups had the same name
+//!   (`@basic_io`, `@process`, `@signal`), systemd's meaning is the one it has now.
+//! - **the project's own** ([`OWN`]): `@rust_runtime`, `@memory`, `@time`.
+//!
+//! A name is looked up with `-` and `_` alike: `@basic_io` is `@basic-io`, and
+//! `@rust-runtime` is `@rust_runtime`.
+//!
+//! ```
+//! use seccomp_compiler::groups;
+//! let service = groups::members("system-service").unwrap();
+//! assert!(service.contains(&"openat") && !service.contains(&"mount"));
+//! assert_eq!(groups::members("basic_io"), groups::members("basic-io"));
+//! assert!(groups::members("rust_runtime").unwrap().contains(&"rt_sigreturn"));
+//! ```
 
-/// `(name, members)`, sorted by name.
-pub const GROUPS: &[(&str, &[&str])] = &[
-    (
-        "basic_io",
-        &[
-            "_llseek", "close", "dup", "dup2", "dup3", "lseek", "pread64", "preadv", "preadv2",
-            "pwrite64", "pwritev", "pwritev2", "read", "readv", "write", "writev",
-        ],
-    ),
+pub use crate::generated::groups::SYSTEMD;
+
+/// The project's own groups: `(name, description, members)`, sorted by name.
+pub const OWN: &[(&str, &str, &[&str])] = &[
     (
         "memory",
+        "Mapping, unmapping, protecting and locking memory",
         &[
             "brk", "madvise", "mlock", "mlock2", "mmap", "mmap2", "mprotect", "mremap", "munlock",
             "munmap",
-        ],
-    ),
-    (
-        "process",
-        &[
-            "clone",
-            "clone3",
-            "execve",
-            "execveat",
-            "exit",
-            "exit_group",
-            "fork",
-            "getpid",
-            "getppid",
-            "gettid",
-            "kill",
-            "tgkill",
-            "tkill",
-            "vfork",
-            "wait4",
-            "waitid",
         ],
     ),
     // What Rust's own runtime needs after a filter is installed: leaving the process,
@@ -42,6 +36,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     // and its stack mapping) and waiting on futexes once there are threads.
     (
         "rust_runtime",
+        "What Rust's runtime needs to exit, return from signal handlers and end threads",
         &[
             "exit",
             "exit_group",
@@ -57,28 +52,8 @@ pub const GROUPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "signal",
-        &[
-            "rt_sigaction",
-            "rt_sigpending",
-            "rt_sigprocmask",
-            "rt_sigqueueinfo",
-            "rt_sigreturn",
-            "rt_sigsuspend",
-            "rt_sigtimedwait",
-            "rt_sigtimedwait_time64",
-            "sigaction",
-            "sigaltstack",
-            "signalfd",
-            "signalfd4",
-            "sigpending",
-            "sigprocmask",
-            "sigreturn",
-            "sigsuspend",
-        ],
-    ),
-    (
         "time",
+        "Reading clocks and sleeping",
         &[
             "clock_getres",
             "clock_getres_time64",
@@ -93,13 +68,97 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The members of a group.
-#[must_use]
-pub fn members(name: &str) -> Option<&'static [&'static str]> {
-    GROUPS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+/// `-` and `_` are the same in a group name.
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes().zip(b.bytes()).all(|(x, y)| {
+            let norm = |c: u8| if c == b'_' { b'-' } else { c };
+            norm(x) == norm(y)
+        })
 }
 
-/// Every group's name.
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static [&'static str])> {
+    SYSTEMD.iter().chain(OWN)
+}
+
+/// The group `name` (without `@`): its name as written in the tables, its
+/// description and its members, on every ABI (each ABI skips those it lacks).
+///
+/// ```
+/// let (name, help, members) = seccomp_compiler::groups::find("io_event").unwrap();
+/// assert_eq!(name, "io-event");
+/// assert_eq!(help, "Event loop system calls");
+/// assert!(members.contains(&"epoll_wait"));
+/// ```
+#[must_use]
+pub fn find(name: &str) -> Option<(&'static str, &'static str, &'static [&'static str])> {
+    all()
+        .find(|(n, _, _)| same_name(n, name))
+        .map(|&(n, h, m)| (n, h, m))
+}
+
+/// The members of a group (see [`find`]).
+#[must_use]
+pub fn members(name: &str) -> Option<&'static [&'static str]> {
+    find(name).map(|(_, _, m)| m)
+}
+
+/// Every group's name, systemd's first.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    GROUPS.iter().map(|(n, _)| *n)
+    all().map(|(n, _, _)| *n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_whatever_the_separator() {
+        let names: Vec<&str> = names().collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                assert!(!same_name(a, b), "`@{a}` and `@{b}`");
+            }
+        }
+    }
+
+    #[test]
+    fn systemds_groups_are_flattened_and_its_meaning_wins() {
+        let service = members("system-service").unwrap();
+        // Nested: @system-service includes @basic-io, @process, @default, …
+        for nested in ["basic-io", "process", "default", "network-io", "timer"] {
+            for m in members(nested).unwrap() {
+                assert!(
+                    service.contains(m),
+                    "@system-service lacks {m} of @{nested}"
+                );
+            }
+        }
+        // systemd's @process, not the project's earlier one: no execve (that is in
+        // @default), but clone, fork, kill, prctl, unshare.
+        let process = members("process").unwrap();
+        assert!(!process.contains(&"execve") && !process.contains(&"getpid"));
+        for m in [
+            "clone", "clone3", "fork", "kill", "prctl", "unshare", "vfork",
+        ] {
+            assert!(process.contains(&m), "{m}");
+        }
+        assert!(members("basic_io").unwrap().contains(&"close_range"));
+        // @known: every syscall of every ABI, and @obsolete's members.
+        let known = members("known").unwrap();
+        for arch in crate::Arch::ALL {
+            for s in arch.table().syscalls {
+                assert!(known.contains(&s.name), "{arch} {}", s.name);
+            }
+        }
+        for m in members("obsolete").unwrap() {
+            assert!(known.contains(m), "{m}");
+        }
+        for (_, _, m) in all() {
+            assert!(
+                m.windows(2).all(|w| w[0] < w[1]),
+                "members sorted and unique"
+            );
+        }
+    }
 }

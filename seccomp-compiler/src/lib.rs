@@ -40,7 +40,7 @@ pub mod prune;
 pub mod resolve;
 pub mod resolved;
 pub mod stats;
-mod suggest;
+pub mod suggest;
 pub mod syntax;
 pub mod tables;
 pub mod validate;

@@ -1,6 +1,14 @@
 //! "did you mean …?" suggestions.
 
-/// The closest candidate to `word`, if one is close enough to be a likely typo.
+/// The closest candidate to `word`, if one is close enough to be a likely typo:
+/// at most one edit per three characters (insert, delete, substitute, or swap two
+/// neighbours), the shortest candidate on a tie.
+///
+/// ```
+/// use seccomp_compiler::suggest::did_you_mean;
+/// assert_eq!(did_you_mean("opnat", ["openat", "open", "read"]), Some("openat"));
+/// assert_eq!(did_you_mean("xyz", ["openat"]), None);
+/// ```
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,

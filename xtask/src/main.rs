@@ -104,6 +104,7 @@ const INPUTS: &[&str] = &[
     "syscall-defines.tsv",
     "errno.tsv",
     "syscalls.csv",
+    "systemd-syscall-groups.tsv",
 ];
 
 type Row = HashMap<String, String>;
@@ -499,13 +500,128 @@ fn render_errno(data: &Data) -> Result<String, String> {
     Ok(s)
 }
 
+/// systemd's groups (`systemd-syscall-groups.tsv`), nested groups flattened: one
+/// `(name without '@', help, sorted members)` per group, in the file's order.
+fn systemd_groups(
+    dir: &Path,
+    known: &BTreeSet<String>,
+) -> Result<Vec<(String, String, Vec<String>)>, String> {
+    let rows = read_tsv(&dir.join("systemd-syscall-groups.tsv"))?;
+    let mut order: Vec<String> = Vec::new();
+    let mut direct: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    for r in &rows {
+        let group = col(r, "group")
+            .strip_prefix('@')
+            .ok_or_else(|| format!("systemd group `{}` lacks its '@'", col(r, "group")))?;
+        if !col(r, "condition").is_empty() {
+            return Err(format!(
+                "systemd group @{group}: member `{}` has a condition the generator does not \
+                 evaluate: `{}`",
+                col(r, "member"),
+                col(r, "condition")
+            ));
+        }
+        let entry = direct.entry(group.to_owned()).or_insert_with(|| {
+            order.push(group.to_owned());
+            (String::new(), Vec::new())
+        });
+        if entry.0.is_empty() {
+            entry.0 = col(r, "help").to_owned();
+        }
+        entry.1.push(col(r, "member").to_owned());
+    }
+    fn flatten(
+        group: &str,
+        direct: &HashMap<String, (String, Vec<String>)>,
+        path: &mut Vec<String>,
+        out: &mut BTreeSet<String>,
+    ) -> Result<(), String> {
+        if path.iter().any(|g| g == group) {
+            return Err(format!(
+                "systemd groups nest in a cycle: @{}",
+                path.join(" → @")
+            ));
+        }
+        let (_, members) = direct.get(group).ok_or_else(|| {
+            format!(
+                "systemd group @{} names unknown group @{group}",
+                path.last().map_or("?", String::as_str)
+            )
+        })?;
+        path.push(group.to_owned());
+        for m in members {
+            match m.strip_prefix('@') {
+                Some(inner) => flatten(inner, direct, path, out)?,
+                None => {
+                    out.insert(m.clone());
+                }
+            }
+        }
+        path.pop();
+        Ok(())
+    }
+    let mut groups = Vec::new();
+    for g in &order {
+        let mut members = BTreeSet::new();
+        flatten(g, &direct, &mut Vec::new(), &mut members)?;
+        if g == "known" {
+            // systemd's @known: @obsolete and every syscall name its kernel headers
+            // declare (its generated syscall-list.h); here, every name of every table.
+            members.extend(known.iter().cloned());
+        }
+        let (help, _) = &direct[g];
+        groups.push((g.clone(), help.clone(), members.into_iter().collect()));
+    }
+    Ok(groups)
+}
+
+fn render_groups(groups: &[(String, String, Vec<String>)]) -> String {
+    let mut s = format!(
+        "{HEADER}\n//! systemd's syscall groups (`SystemCallFilter=@NAME`), from the table \
+         `syscall_filter_sets` of src/shared/seccomp-util.c in systemd 252.39 (Debian 12's \
+         source package), via shared/data/systemd-syscall-groups.tsv; nested groups are \
+         flattened.\n\n"
+    );
+    s.push_str(
+        "/// systemd's groups: `(name without `@`, systemd's description, members)`, nested\n",
+    );
+    s.push_str(
+        "/// groups flattened, members sorted. A member an ABI lacks is skipped there.\n///\n",
+    );
+    s.push_str("/// | group | systemd's description | members |\n/// |---|---|---|\n");
+    for (name, help, members) in groups {
+        let shown = if name == "known" {
+            format!("every syscall of every ABI ({} names)", members.len())
+        } else {
+            members
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(s, "/// | `@{name}` | {help} | {shown} |").unwrap();
+    }
+    s.push_str("pub const SYSTEMD: &[(&str, &str, &[&str])] = &[\n");
+    for (name, help, members) in groups {
+        writeln!(s, "    ({name:?}, {help:?}, &[").unwrap();
+        for m in members {
+            writeln!(s, "        {m:?},").unwrap();
+        }
+        s.push_str("    ]),\n");
+    }
+    s.push_str("];\n");
+    s
+}
+
 fn generate(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
     let data = Data::load(dir)?;
     let gen_dir = PathBuf::from("seccomp-compiler/src/generated");
     let mut files: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
     let mut mods = BTreeSet::new();
+    let mut known: BTreeSet<String> = BTreeSet::new();
     for &t in TABLES {
         let syscalls = table(&data, t)?;
+        known.extend(syscalls.iter().map(|s| s.name.clone()));
         files.insert(
             gen_dir.join(format!("{t}.rs")),
             render_table(t, &syscalls).into_bytes(),
@@ -514,8 +630,13 @@ fn generate(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
     }
     files.insert(gen_dir.join("abis.rs"), render_abis(&data)?.into_bytes());
     files.insert(gen_dir.join("errno.rs"), render_errno(&data)?.into_bytes());
+    files.insert(
+        gen_dir.join("groups.rs"),
+        render_groups(&systemd_groups(dir, &known)?).into_bytes(),
+    );
     mods.insert("abis");
     mods.insert("errno");
+    mods.insert("groups");
     let mut m = format!(
         "{HEADER}\n//! The per-ABI tables (see `crate::tables` for their types).\n#![allow(clippy::all, clippy::pedantic, missing_docs)]\n\n"
     );

@@ -11,6 +11,8 @@ pub mod arm;
 #[rustfmt::skip]
 pub mod errno;
 #[rustfmt::skip]
+pub mod groups;
+#[rustfmt::skip]
 pub mod loongarch64;
 #[rustfmt::skip]
 pub mod m68k;

@@ -167,7 +167,15 @@ fn name(input: ParseStream) -> syn::Result<Name> {
 fn statement(input: ParseStream) -> syn::Result<Statement> {
     if input.peek(Token![@]) {
         input.parse::<Token![@]>()?;
-        let group = name(input)?;
+        // systemd's names have hyphens: `@system-service` is `system`, `-`, `service`.
+        let mut group = name(input)?;
+        while input.peek(Token![-]) && input.peek2(Ident::peek_any) {
+            input.parse::<Token![-]>()?;
+            let part = name(input)?;
+            group.name.push('-');
+            group.name.push_str(&part.name);
+            group.span = group.span.join(part.span).unwrap_or(group.span);
+        }
         return rule_rest(input, Target::Group(group));
     }
     if input.peek(LitInt) {
