@@ -51,29 +51,52 @@ struct Task {
     cflags: &'static [&'static str],
 }
 
-const KERNELS: &[Kernel] = &[Kernel {
-    debarch: "arm64",
-    suite: "bookworm",
-    package: "linux-image-arm64",
-    qemu: "qemu-system-aarch64",
-    qemu_package: "qemu-system-arm",
-    machine: &["-M", "virt", "-cpu", "cortex-a57", "-m", "512"],
-    console: "ttyAMA0",
-    tasks: &[
-        Task {
-            arch: Arch::Aarch64,
-            cc: "aarch64-linux-gnu-gcc",
-            cc_packages: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+const KERNELS: &[Kernel] = &[
+    Kernel {
+        debarch: "arm64",
+        suite: "bookworm",
+        package: "linux-image-arm64",
+        qemu: "qemu-system-aarch64",
+        qemu_package: "qemu-system-arm",
+        machine: &["-M", "virt", "-cpu", "cortex-a57", "-m", "512"],
+        console: "ttyAMA0",
+        tasks: &[
+            Task {
+                arch: Arch::Aarch64,
+                cc: "aarch64-linux-gnu-gcc",
+                cc_packages: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+                cflags: &[],
+            },
+            Task {
+                arch: Arch::Arm,
+                cc: "arm-linux-gnueabihf-gcc",
+                cc_packages: "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross",
+                cflags: &[],
+            },
+        ],
+    },
+    Kernel {
+        debarch: "s390x",
+        suite: "bookworm",
+        package: "linux-image-s390x",
+        qemu: "qemu-system-s390x",
+        qemu_package: "qemu-system-misc",
+        machine: &["-M", "s390-ccw-virtio", "-m", "512"],
+        console: "ttysclp0",
+        tasks: &[Task {
+            arch: Arch::S390x,
+            cc: "s390x-linux-gnu-gcc",
+            cc_packages: "gcc-s390x-linux-gnu libc6-dev-s390x-cross",
             cflags: &[],
-        },
-        Task {
-            arch: Arch::Arm,
-            cc: "arm-linux-gnueabihf-gcc",
-            cc_packages: "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross",
-            cflags: &[],
-        },
-    ],
-}];
+        }],
+    },
+];
+
+/// Writes to the test's standard error past libtest's capture: what was skipped and
+/// what was proven is seen in a plain `cargo test`.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     match std::env::var(name) {
@@ -957,11 +980,11 @@ fn run_kernel(k: &Kernel, asked: &[Arch]) {
             secs
         );
     }
-    eprintln!(
+    say(&format!(
         "{}kernel:\n  {}",
         report,
         info.trim_end().replace('\n', "\n  ")
-    );
+    ));
     assert!(
         !failed,
         "the kernel and the policies' meaning disagree (console: {}):\n{report}",
@@ -1024,9 +1047,9 @@ fn boot(k: &Kernel, image: &Path, initrd: &Path, log: &Path) -> String {
 
 fn run(kernel_arch: &str) {
     let Some(asked) = wanted() else {
-        eprintln!(
-            "SKIPPED: the QEMU suite runs only when asked: SECCOMP_QEMU=aarch64,arm,s390x (or all) cargo test -p seccomp-tests --test qemu (tests/README.md)"
-        );
+        say(&format!(
+            "SKIPPED {kernel_arch}_kernel: the QEMU suite runs only when asked: SECCOMP_QEMU=aarch64,arm,s390x (or all) cargo test -p seccomp-tests --test qemu (tests/README.md)"
+        ));
         return;
     };
     let k = KERNELS
@@ -1040,14 +1063,14 @@ fn run(kernel_arch: &str) {
         .filter(|a| asked.contains(a))
         .collect();
     if mine.is_empty() {
-        eprintln!(
-            "SECCOMP_QEMU does not ask for {}: its kernel is not booted",
+        say(&format!(
+            "SKIPPED {kernel_arch}_kernel: SECCOMP_QEMU does not ask for {}",
             k.tasks
                 .iter()
                 .map(|t| t.arch.as_str())
                 .collect::<Vec<_>>()
                 .join(" or ")
-        );
+        ));
         return;
     }
     run_kernel(k, &mine);
@@ -1056,4 +1079,9 @@ fn run(kernel_arch: &str) {
 #[test]
 fn arm64_kernel() {
     run("arm64");
+}
+
+#[test]
+fn s390x_kernel() {
+    run("s390x");
 }
