@@ -8,7 +8,10 @@
 ///
 /// The width is what the kernel *consumes*, which is what a filter must compare:
 /// comparing more bits lets garbage in unused register bits decide, comparing fewer
-/// lets a different value through.
+/// lets a different value through. It is the width the syscall body uses, not always
+/// the declared one: a parameter declared `long` that the kernel narrows to 32 bits
+/// (`clone_flags`, `writev`'s `fd`, …) has the 32-bit class, by the audit in
+/// `xtask/data/effective-widths.tsv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ParamClass {
     /// `int`, `pid_t`, … : the low 32 bits, signed.
@@ -17,9 +20,9 @@ pub enum ParamClass {
     Uint32,
     /// `umode_t`, `old_uid_t`: the low 16 bits, unsigned.
     Uint16,
-    /// `long`, `off_t`: the whole register (32 or 64 bits), signed.
+    /// `long`, `off_t` used at full width: the whole register (32 or 64 bits), signed.
     Long,
-    /// `unsigned long`, `size_t`: the whole register, unsigned.
+    /// `unsigned long`, `size_t` used at full width: the whole register, unsigned.
     Ulong,
     /// A user pointer: the whole register, unsigned (seccomp cannot dereference it).
     Pointer,
@@ -40,7 +43,7 @@ pub enum ParamClass {
 pub struct Param {
     /// The kernel's own name of the parameter (`include/linux/syscalls.h`).
     pub name: &'static str,
-    /// How the kernel reads it.
+    /// How the kernel reads it (the width its syscall body uses).
     pub class: ParamClass,
 }
 
@@ -99,4 +102,19 @@ pub struct Errno {
     pub name: &'static str,
     /// Its value on this numbering.
     pub value: u16,
+}
+
+/// A flag parameter whose unknown bits the kernel ignores on one ABI
+/// (`xtask/data/unknown-bits.tsv`): a comparison of it that such bits can make
+/// false must mask it (see the language docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownBits {
+    /// libseccomp's name of the ABI.
+    pub abi: &'static str,
+    /// The syscall.
+    pub syscall: &'static str,
+    /// The parameter.
+    pub param: &'static str,
+    /// The bits the kernel acts on, as uapi constant names.
+    pub known: &'static [&'static str],
 }

@@ -12,7 +12,8 @@ vectors, and counts the cases where the actions differ.
 Known, documented difference, set up to agree here: libseccomp's default action
 for other ABIs is kill_thread, ours kill_process (the attribute is set). The
 argument vectors keep high words clear, where libseccomp compares 64 bits and we
-compare what the kernel reads (the low 32 bits of an `int`): see the language docs.
+compare what the kernel reads (the low 32 bits of an `int`, or of a `long` the kernel
+narrows, like writev's fd): see the language docs.
 
 Exit 0 with no mismatch; 1 otherwise; 77 when libseccomp or bench/ is missing.
 """
@@ -50,6 +51,11 @@ POLICIES = [
      [(seccomp.ERRNO(9), "close", []),
       (seccomp.ERRNO(1), "read", [seccomp.Arg(0, seccomp.EQ, 2)]),
       (seccomp.TRAP, "getpid", [])]),
+    # A parameter declared `unsigned long` that the kernel narrows to 32 bits (an fd):
+    # with clear high words, both readings agree.
+    ("writev: fd == 2 => errno(EPERM);\ndefault => allow;\n",
+     seccomp.ALLOW,
+     [(seccomp.ERRNO(1), "writev", [seccomp.Arg(0, seccomp.EQ, 2)])]),
 ]
 
 
