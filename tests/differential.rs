@@ -226,8 +226,9 @@ fn policy(rng: &mut Rng, arch: Arch, lib: &Lib) -> (Action, Vec<SyscallRules>) {
                         3 => Op::Le,
                         4 => Op::Gt,
                         5 => Op::Ge,
+                        // A mask of 0 decides the comparison, which is an error.
                         _ => Op::MaskedEq(literal(rng, bits, false).clamp(
-                            0,
+                            1,
                             if signed {
                                 (1i128 << (bits - 1)) - 1
                             } else {

@@ -481,7 +481,9 @@ impl Resolver {
                 operand, op, value, ..
             } => {
                 let (arg, view, mask, what) = self.operand(operand, arch, sc, name)?;
+                let span = value.span();
                 let value = self.value(value, view, &what)?;
+                self.masked_outcome(view, mask, *op, value, span, &what)?;
                 Predicate::Compare(Compare {
                     arg,
                     view,
@@ -499,6 +501,13 @@ impl Resolver {
                         ok = false;
                         continue;
                     };
+                    if self
+                        .masked_outcome(view, mask, CmpOp::Eq, value, v.span(), &what)
+                        .is_none()
+                    {
+                        ok = false;
+                        continue;
+                    }
                     let c = Predicate::Compare(Compare {
                         arg,
                         view,
@@ -517,6 +526,90 @@ impl Resolver {
                 out?
             }
         })
+    }
+
+    /// `None` (with an error) when a masked comparison's outcome is decided by the
+    /// mask alone: `flags & 0xff00 == 1000` can never be true (1000 has bits the mask
+    /// clears), `!=` with such a value is always true, and `x & 0xff > 0xff` never.
+    /// libseccomp masks the value too (it compares `(x & m) == (v & m)`), so a policy
+    /// ported from it would silently change meaning; the error proposes `v & m`.
+    /// Values and masks known only to rustc or at install time are not checked here.
+    fn masked_outcome(
+        &mut self,
+        view: View,
+        mask: Option<Value>,
+        op: CmpOp,
+        value: Value,
+        span: Span,
+        what: &str,
+    ) -> Option<()> {
+        let (Some(Value::Imm(m)), Value::Imm(v)) = (mask, value) else {
+            return Some(());
+        };
+        let seen = view.truncate(u64::MAX);
+        let sign = 1u64 << (view.bits - 1);
+        let (always, never, why, help) = match op {
+            CmpOp::Eq | CmpOp::Ne => {
+                let outside = v & !m & seen;
+                if outside == 0 && m != 0 {
+                    return Some(());
+                }
+                let eq_never = outside != 0;
+                let why = if eq_never {
+                    format!(
+                        "{} ({v:#x}) has bits {outside:#x} outside the mask {m:#x}, which the masked argument never has",
+                        view.interpret(v)
+                    )
+                } else {
+                    "the mask is 0, so the masked argument is always 0".to_owned()
+                };
+                let help = if eq_never {
+                    format!(
+                        "did you mean `{:#x}` (the value masked: {v:#x} & {m:#x})? libseccomp masks the value too, so that is what a rule ported from it meant",
+                        v & m
+                    )
+                } else {
+                    "use a mask with the bits to compare".to_owned()
+                };
+                let eq = op == CmpOp::Eq;
+                (eq != eq_never, eq == eq_never, why, help)
+            }
+            _ => {
+                // The values the masked argument can take, as the comparison reads it.
+                let (lo, hi) = if view.signed && m & sign != 0 {
+                    (view.interpret(sign), view.interpret(m & !sign))
+                } else {
+                    (0, i128::from(m))
+                };
+                let x = view.interpret(v);
+                let (always, never) = match op {
+                    CmpOp::Lt => (x > hi, x <= lo),
+                    CmpOp::Le => (x >= hi, x < lo),
+                    CmpOp::Gt => (x < lo, x >= hi),
+                    _ => (x <= lo, x > hi),
+                };
+                if !always && !never {
+                    return Some(());
+                }
+                (
+                    always,
+                    never,
+                    format!("masked with {m:#x}, the argument lies between {lo} and {hi}"),
+                    "compare with a value inside that range, or drop the condition".to_owned(),
+                )
+            }
+        };
+        debug_assert!(always != never);
+        let verdict = if never {
+            "can never be true"
+        } else {
+            "is always true"
+        };
+        self.error(
+            Diagnostic::error(span, format!("this comparison of {what} {verdict}: {why}"))
+                .with_help(help),
+        );
+        None
     }
 
     /// The slot, view and mask of an operand, and how to name it in errors.

@@ -1208,3 +1208,101 @@ fn a_raw_number_is_a_rule_of_the_abi_that_owns_it_or_an_error() {
         }
     }
 }
+
+/// libseccomp's masked comparison masks the value too: `(x & m) == (v & m)`. Here
+/// `x & m == v` compares with `v` itself, so a value with bits outside the mask makes
+/// a rule that can never match — a deny rule ported from libseccomp silently let
+/// every call through. Such a comparison is an error proposing `v & m`; so are `!=`
+/// (always true) and orderings the mask decides.
+#[test]
+fn masked_comparisons_the_mask_decides_are_errors() {
+    let openat = nr(Arch::X86_64, "openat");
+    for (src, says) in [
+        (
+            "openat: flags & 0xff00 == 1000 => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: flags & 0xff00 != 1000 => errno(EPERM); default => allow;",
+            "is always true",
+        ),
+        (
+            "openat: flags & 0xff00 in [0x100, 1000] => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: arg2 & 0xff00 == 1000 => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: flags & 0 == 0 => errno(EPERM); default => allow;",
+            "is always true",
+        ),
+        (
+            "openat: flags & 0 != 0 => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: flags & 0xff > 0xff => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: flags & 0xff <= 0xff => errno(EPERM); default => allow;",
+            "is always true",
+        ),
+        (
+            "openat: flags & 0xff < 0 => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+        (
+            "openat: flags & 0xff >= 0 => errno(EPERM); default => allow;",
+            "is always true",
+        ),
+        // `dfd` is a signed int: -1 is 0xffffffff, which has bits outside 0xff.
+        (
+            "openat: dfd & 0xff == -1 => errno(EPERM); default => allow;",
+            "can never be true",
+        ),
+    ] {
+        let e = errors(src, Arch::X86_64);
+        assert!(e[0].contains(says), "{src}: {e:?}");
+    }
+    let e = errors(
+        "openat: flags & 0xff00 == 1000 => errno(EPERM); default => allow;",
+        Arch::X86_64,
+    );
+    assert!(e[0].contains("did you mean `0x300`"), "{e:?}");
+    // What the error proposes means what libseccomp's rule meant.
+    let bpf = build(
+        "openat: flags & 0xff00 == 0x300 => errno(EPERM); default => allow;",
+        Arch::X86_64,
+    );
+    for (flags, denied) in [
+        (1000u64, true),
+        (0x3ff, true),
+        (0x300, true),
+        (0x200, false),
+    ] {
+        let got = run(&bpf, Arch::X86_64, X86_64, openat, [0, 0, flags, 0, 0, 0]);
+        assert_eq!(matches!(got, Action::Errno(_)), denied, "flags {flags:#x}");
+    }
+    // Comparisons the mask does not decide still compile.
+    for src in [
+        "openat: flags & 0xff00 == 0 => errno(EPERM); default => allow;",
+        "openat: flags & 0xff < 0xff => errno(EPERM); default => allow;",
+        "openat: flags & 0xff > 0 => errno(EPERM); default => allow;",
+        "openat: dfd & -256 < 0 => errno(EPERM); default => allow;",
+    ] {
+        build(src, Arch::X86_64);
+    }
+    // A mask or value wider than the parameter the kernel reads is refused as well:
+    // `flags` is an int, and a bit above 31 would never be seen.
+    for src in [
+        "openat: flags & 0x100000000 == 0 => errno(EPERM); default => allow;",
+        "openat: flags & 0xff == 0x100000000 => errno(EPERM); default => allow;",
+        "chmod: mode & 0x10000 == 0 => errno(EPERM); default => allow;",
+    ] {
+        let e = errors(src, Arch::X86_64);
+        assert!(e[0].contains("does not fit"), "{src}: {e:?}");
+    }
+}
