@@ -292,3 +292,84 @@ fn systemds_groups_decide_on_the_kernel_as_their_members_say() {
     .expect("no symbols");
     assert_eq!(underscores, program);
 }
+
+fn rust_runtime(mode: &str, policy: &str) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    // No backtrace: printing one reads the binary's debug information (openat,
+    // readlink, getcwd), which the groups do not allow.
+    let mut child = Command::new(example("rust_runtime"))
+        .args([mode, policy])
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rust_runtime");
+    // Under `default => errno(EPERM)`, an abort or a fault used to spin forever.
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("`rust_runtime {mode} {policy}` hangs");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn rusts_runtime_panics_aborts_faults_and_threads_under_its_groups() {
+    // @rust_runtime; @rust_threads; write: fd == 1 || fd == 2; then kill or EPERM.
+    for policy in ["kill", "eperm"] {
+        let o = rust_runtime("panic", policy);
+        assert_eq!(o.status.code(), Some(101), "{policy}: {}", ended(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("panicked at") && err.contains("the message of a panic under the filter"),
+            "{policy}: {err}"
+        );
+        // The thread's id is known (gettid), not -1.
+        assert!(!err.contains("18446744073709551615"), "{policy}: {err}");
+
+        let o = rust_runtime("abort", policy);
+        assert_eq!(
+            o.status.signal(),
+            Some(libc::SIGABRT),
+            "{policy}: {}",
+            ended(&o)
+        );
+
+        let o = rust_runtime("segv", policy);
+        assert_eq!(
+            o.status.signal(),
+            Some(libc::SIGSEGV),
+            "{policy}: {}",
+            ended(&o)
+        );
+
+        let o = rust_runtime("threads", policy);
+        assert!(o.status.success(), "{policy}: {}", ended(&o));
+        // Thread i sums 100 000 copies of i.
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "threads joined: 2800000\n"
+        );
+    }
+    // @rust_threads allows clone only with CLONE_THREAD: no process can be made.
+    let o = rust_runtime("fork", "kill");
+    assert_eq!(o.status.signal(), Some(libc::SIGSYS), "{}", ended(&o));
+    let o = rust_runtime("fork", "eperm");
+    assert_eq!(o.status.code(), Some(3), "{}", ended(&o));
+    // Without a filter the same program does make one (the test can fail).
+    let o = rust_runtime("fork", "allow");
+    assert!(o.status.success(), "{}", ended(&o));
+}
+
+#[test]
+fn threads_start_under_rust_threads_every_time() {
+    // Thread start-up syscalls vary from run to run (which thread maps an arena
+    // first, …): 100 runs, each spawning and joining 8 threads.
+    for run in 0..100 {
+        let o = rust_runtime("threads", "kill");
+        assert!(o.status.success(), "run {run}: {}", ended(&o));
+    }
+}

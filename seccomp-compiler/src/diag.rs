@@ -81,6 +81,23 @@ impl Diagnostics {
         self.push(Diagnostic::error(span, message));
     }
 
+    /// How many errors were recorded.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether no error was recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Forgets the errors recorded after the first `len`.
+    pub fn truncate(&mut self, len: usize) {
+        self.list.truncate(len);
+    }
+
     /// Whether any error was recorded.
     #[must_use]
     pub fn has_errors(&self) -> bool {

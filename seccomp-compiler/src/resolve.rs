@@ -174,7 +174,7 @@ impl Resolver {
             .map_or(Action::KillProcess, |a| self.action(a, arch));
         let unknown = s.unknown.map_or(default, |a| self.action(a, arch));
         let mut explicit: BTreeMap<u32, SyscallRules> = BTreeMap::new();
-        let mut from_groups: BTreeMap<u32, Rule> = BTreeMap::new();
+        let mut from_groups: BTreeMap<u32, Vec<Rule>> = BTreeMap::new();
         // The syscalls that already have a rule without condition.
         let mut unconditional: BTreeSet<u32> = BTreeSet::new();
 
@@ -210,15 +210,8 @@ impl Resolver {
                         continue;
                     };
                     for m in members {
-                        if let Some(sc) = arch.syscall(m) {
-                            from_groups.insert(
-                                sc.nr,
-                                Rule {
-                                    predicate: None,
-                                    action,
-                                    span: g.span,
-                                },
-                            );
+                        if let Some((nr, rule)) = self.group_member(m, arch, action, g.span) {
+                            add_group_rule(from_groups.entry(nr).or_default(), rule);
                         }
                     }
                 }
@@ -288,10 +281,10 @@ impl Resolver {
                 }
             }
         }
-        for (nr, rule) in from_groups {
+        for (nr, rules) in from_groups {
             explicit.entry(nr).or_insert_with(|| SyscallRules {
                 name: arch.syscall_by_nr(nr).map(|s| s.name),
-                rules: vec![rule],
+                rules,
             });
         }
         let mut rules = AbiRules {
@@ -302,6 +295,77 @@ impl Resolver {
         };
         self.multiplexers(&mut rules, arch == s.admitted[0]);
         rules
+    }
+
+    /// One member of a group on `arch`: its syscall's number and its rule, or `None`
+    /// where the ABI lacks the syscall or, for a conditional member, the parameters
+    /// its condition names. A member written as a rule keeps its own condition and, if
+    /// it has one, its own action; the group's action is the default.
+    fn group_member(
+        &mut self,
+        member: &str,
+        arch: Arch,
+        action: Action,
+        span: Span,
+    ) -> Option<(u32, Rule)> {
+        let name = groups::member_syscall(member);
+        let sc = arch.syscall(name)?;
+        if name == member {
+            return Some((
+                sc.nr,
+                Rule {
+                    predicate: None,
+                    action,
+                    span,
+                },
+            ));
+        }
+        let rule = match crate::syntax::parse_str(&format!("{member};")).map(|p| p.statements) {
+            Ok(statements) => match statements.into_iter().next() {
+                Some(Statement::Rule(rule)) => rule,
+                _ => {
+                    self.error(Diagnostic::internal(
+                        span,
+                        format!("group member `{member}` is not a rule"),
+                    ));
+                    return None;
+                }
+            },
+            Err(_) => {
+                self.error(Diagnostic::internal(
+                    span,
+                    format!("group member `{member}` does not parse"),
+                ));
+                return None;
+            }
+        };
+        if rule.predicate.is_some() && sc.params.is_none() {
+            return None;
+        }
+        let before = self.diags.len();
+        let predicate = rule
+            .predicate
+            .as_ref()
+            .and_then(|p| self.predicate(p, arch, Some(sc), sc.name));
+        if self.diags.len() != before {
+            // The condition names a parameter this ABI's syscall does not have (x86's
+            // `mmap` takes one pointer): the member is left out here, and the call
+            // falls to the default. (Its errors point into the member's own text.)
+            self.diags.truncate(before);
+            return None;
+        }
+        let action = rule
+            .action
+            .as_ref()
+            .map_or(action, |a| self.action(a, arch));
+        Some((
+            sc.nr,
+            Rule {
+                predicate,
+                action,
+                span,
+            },
+        ))
     }
 
     /// A rule on a syscall the kernel never filters would not do what it says.
@@ -1372,4 +1436,20 @@ fn modern_equivalent(name: &str) -> Option<&'static str> {
         "getdents" => "getdents64",
         _ => return None,
     })
+}
+
+/// Adds a group's rule for one syscall to those earlier groups gave it. Rules with
+/// the same action are a union (an unconditional one covers every conditional one);
+/// a rule with another action replaces them: the last group that names a syscall
+/// decides what happens to it.
+fn add_group_rule(rules: &mut Vec<Rule>, rule: Rule) {
+    if rules.iter().any(|r| r.action != rule.action) {
+        rules.clear();
+    }
+    if rule.predicate.is_none() {
+        rules.clear();
+        rules.push(rule);
+    } else if !rules.iter().any(|r| r.predicate.is_none()) {
+        rules.push(rule);
+    }
 }
