@@ -54,8 +54,10 @@ pub struct Syscall {
     pub name: &'static str,
     /// The number exactly as `seccomp_data.nr` sees it (mips and x32 offsets included).
     pub nr: u32,
-    /// The parameters, in `args[]` order; `None` when the kernel entry point is an
-    /// arch-specific function whose prototype is not in the data.
+    /// The parameters, in `args[]` order, of the function the ABI's entry point really
+    /// is (a wrapper resolved to what it wraps, `xtask/data/entry-points.tsv`); `None`
+    /// for the few entry points whose prototype is not known (each listed, with the
+    /// reason, in `tests/param_names.rs`).
     pub params: Option<&'static [Param]>,
 }
 
