@@ -345,10 +345,8 @@ impl Data {
         for (arg, class) in args.split(" ; ").zip(col(def, "classes").split(',')) {
             let (ty, name) = arg.rsplit_once(' ').unwrap_or(("", arg));
             let mut class = class.to_owned();
-            if compat {
-                if let Some(c) = compat_typedef(arch, ty.trim()) {
-                    class = c.to_owned();
-                }
+            if compat && let Some(c) = compat_typedef(arch, ty.trim()) {
+                class = c.to_owned();
             }
             out.push((name.to_owned(), class));
         }
