@@ -16,8 +16,20 @@
 //! ```
 //!
 //! A report reads `seccomp: trapped syscall getpid (39), arch 0xc000003e, at
-//! 0x7f3a…`. The filter must allow what the handler does: `write` to fd 2, and
-//! `rt_sigreturn` (or `exit_group` with [`Then::Exit`]) — `@rust_runtime` has them.
+//! 0x7f3a…, args [0x0, …]` (the arguments on x86_64 and aarch64). The filter must
+//! allow what the handler does: `write` to fd 2, and `rt_sigreturn` (or `exit_group`
+//! with [`Then::Exit`]) — `@rust_runtime` has them.
+//!
+//! A dry run cannot run away:
+//!
+//! - each syscall (by number) is reported **once** per [`install`], however often it
+//!   is trapped, and at most [`MAX_REPORTS`] lines are written per [`install`], then
+//!   one line saying the rest are not;
+//! - a program that loops on the error a trapped call returns — glibc taking a
+//!   failed `brk` for success, a fault handler whose `rt_sigaction` keeps failing —
+//!   makes the same call from the same place with the same arguments again and
+//!   again: after [`LOOP_LIMIT`] such traps in a row the reporter says so and the
+//!   process exits with status 159 instead of spinning.
 //!
 //! Only a `SIGSYS` raised by a filter (`si_code == SYS_SECCOMP`) is reported. Any
 //! other — sent with `kill(2)`, `tgkill(2)`, … — goes to the disposition `SIGSYS` had
@@ -30,7 +42,7 @@
 use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use crate::errno::Errno;
 use crate::error::Error;
@@ -51,6 +63,66 @@ pub enum Then {
 /// process: each one is kept forever, since a handler may still read it.
 /// Installing one given before again takes no new slot.
 pub const MAX_CONFIGS: usize = 16;
+
+/// At most this many reports are written per [`install`] (then one line saying so).
+pub const MAX_REPORTS: u32 = 512;
+
+/// After this many traps in a row of one syscall from one address with the same
+/// arguments, the program is taken to loop on the error it gets: the reporter says
+/// so and exits with status 159.
+pub const LOOP_LIMIT: u32 = 100_000;
+
+/// Which syscall numbers were reported since the last [`install`]: an
+/// open-addressing set of `nr ^ 0x8000_0000` (0: free), emptied by [`install`].
+/// 32-bit atomics only, which every target has.
+static SEEN: [AtomicU32; 1024] = [const { AtomicU32::new(0) }; 1024];
+/// Reports written since the last [`install`].
+static REPORTED: AtomicU32 = AtomicU32::new(0);
+/// The last trap (number, address and arguments, hashed) and how often in a row.
+static LAST_TRAP: AtomicU32 = AtomicU32::new(0);
+static REPEATS: AtomicU32 = AtomicU32::new(0);
+
+/// Whether `nr` is reported for the first time since the last [`install`] (and
+/// records it).
+fn first_report(nr: i32) -> bool {
+    #[allow(clippy::cast_sign_loss)]
+    let key = (nr as u32) ^ 0x8000_0000;
+    if key == 0 {
+        return true; // i32::MIN: not recorded, always reported
+    }
+    let start = key.wrapping_mul(0x9e37_79b9) as usize % SEEN.len();
+    for i in 0..SEEN.len() {
+        let slot = &SEEN[(start + i) % SEEN.len()];
+        match slot.compare_exchange(0, key, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return true,
+            Err(now) if now == key => return false,
+            Err(_) => {} // another number: probe on
+        }
+    }
+    true // the set is full: report (MAX_REPORTS still bounds the output)
+}
+
+/// Counts a trap; whether it is the `LOOP_LIMIT`th in a row of the same call.
+fn loops(nr: i32, call_addr: usize, args: Option<[u64; 6]>) -> bool {
+    // FNV-1a over the number, the address and the arguments.
+    let mut h: u32 = 0x811c_9dc5;
+    #[allow(clippy::cast_sign_loss)]
+    let words = [u64::from(nr as u32), call_addr as u64];
+    for w in words
+        .iter()
+        .chain(args.as_ref().map_or(&[][..], |a| &a[..]))
+    {
+        for byte in w.to_le_bytes() {
+            h = (h ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        }
+    }
+    if LAST_TRAP.swap(h, Ordering::AcqRel) == h {
+        REPEATS.fetch_add(1, Ordering::AcqRel) + 1 >= LOOP_LIMIT
+    } else {
+        REPEATS.store(1, Ordering::Release);
+        false
+    }
+}
 
 /// What the handler reads: written once into its slot before it is published,
 /// never changed after.
@@ -140,6 +212,12 @@ pub fn install(names: &'static [(u32, &'static str)], then: Then) -> Result<(), 
         prev,
     };
     let slot = find_or_claim(config)?;
+    // A new dry run: every syscall is reported once again. (A signal handled while
+    // the set empties may report its syscall twice; nothing worse.)
+    for slot in &SEEN {
+        slot.store(0, Ordering::Release);
+    }
+    REPORTED.store(0, Ordering::Release);
     CURRENT.store(slot.cast_mut(), Ordering::Release);
     sys::install_sigsys_handler(handler).map_err(refused)
 }
@@ -165,6 +243,18 @@ fn find_or_claim(config: Config) -> Result<*const Config, Error> {
     let written: *const Config = unsafe { (*slot.config.get()).write(config) };
     slot.ready.store(true, Ordering::Release);
     Ok(written)
+}
+
+/// `getpid (39)`, or the number alone.
+struct Shown(Option<&'static str>, i32);
+
+impl core::fmt::Display for Shown {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, "{name} ({})", self.1),
+            None => write!(f, "{}", self.1),
+        }
+    }
 }
 
 fn name_of(names: &[(u32, &'static str)], nr: i32) -> Option<&'static str> {
@@ -195,18 +285,44 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     }
     // SAFETY: a SIGSYS with SYS_SECCOMP carries the `_sigsys` fields.
     let (call_addr, nr, arch) = unsafe { sys::sigsys_fields(info) };
-    let mut buf = sys::StackBuf::new();
-    let _ = match name_of(config.names, nr) {
-        Some(name) => writeln!(
+    // SAFETY: `context` is this handler's saved ucontext.
+    let args = unsafe { sys::syscall_args(context) };
+    let name = name_of(config.names, nr);
+    if loops(nr, call_addr, args) {
+        let mut buf = sys::StackBuf::new();
+        let _ = writeln!(
             buf,
-            "seccomp: trapped syscall {name} ({nr}), arch {arch:#x}, at {call_addr:#x}"
-        ),
-        None => writeln!(
-            buf,
-            "seccomp: trapped syscall {nr}, arch {arch:#x}, at {call_addr:#x}"
-        ),
-    };
-    sys::write_stderr(buf.as_bytes());
+            "seccomp: syscall {} trapped {LOOP_LIMIT} times in a row at {call_addr:#x} with the same arguments: the program loops on the error it gets; exiting",
+            Shown(name, nr)
+        );
+        sys::write_stderr(buf.as_bytes());
+        sys::exit_group(128 + libc::SIGSYS);
+    }
+    if first_report(nr) {
+        let n = REPORTED.fetch_add(1, Ordering::AcqRel);
+        let mut buf = sys::StackBuf::new();
+        if n < MAX_REPORTS {
+            let _ = write!(
+                buf,
+                "seccomp: trapped syscall {}, arch {arch:#x}, at {call_addr:#x}",
+                Shown(name, nr)
+            );
+            if let Some(a) = args {
+                let _ = write!(
+                    buf,
+                    ", args [{:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}]",
+                    a[0], a[1], a[2], a[3], a[4], a[5]
+                );
+            }
+            let _ = writeln!(buf);
+        } else if n == MAX_REPORTS {
+            let _ = writeln!(
+                buf,
+                "seccomp: {MAX_REPORTS} syscalls reported; further ones are not"
+            );
+        }
+        sys::write_stderr(buf.as_bytes());
+    }
     let errno = config.fail_with;
     // SAFETY: `context` is this handler's saved ucontext.
     if errno == 0 || !unsafe { sys::set_return_value(context, -i64::from(errno)) } {

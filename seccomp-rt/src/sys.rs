@@ -307,14 +307,14 @@ pub fn close(fd: i32) {
 
 /// A small buffer on the stack, for text written from a signal handler.
 pub struct StackBuf {
-    bytes: [u8; 256],
+    bytes: [u8; 320],
     len: usize,
 }
 
 impl StackBuf {
     pub const fn new() -> Self {
         StackBuf {
-            bytes: [0; 256],
+            bytes: [0; 320],
             len: 0,
         }
     }
@@ -481,6 +481,39 @@ pub unsafe fn sigsys_fields(info: *const libc::siginfo_t) -> (usize, i32, u32) {
         let arch = bytes.add(base + ptr + 4).cast::<u32>().read_unaligned();
         (call_addr, nr, arch)
     }
+}
+
+/// The six argument registers of the syscall a `SIGSYS` from a filter reports, as
+/// the kernel left them (`syscall_rollback` restores them before the signal), on
+/// ABIs where the runtime knows the registers (x86_64, aarch64).
+///
+/// # Safety
+///
+/// `context` is the ucontext of a signal handler.
+#[allow(unused_variables)]
+pub unsafe fn syscall_args(context: *const libc::c_void) -> Option<[u64; 6]> {
+    #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+    {
+        // SAFETY: the caller's contract.
+        let g = unsafe { &(*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
+        let r = |i: libc::c_int| g[i as usize] as u64;
+        return Some([
+            r(libc::REG_RDI),
+            r(libc::REG_RSI),
+            r(libc::REG_RDX),
+            r(libc::REG_R10),
+            r(libc::REG_R8),
+            r(libc::REG_R9),
+        ]);
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        // SAFETY: the caller's contract.
+        let r = unsafe { &(*context.cast::<libc::ucontext_t>()).uc_mcontext.regs };
+        return Some([r[0], r[1], r[2], r[3], r[4], r[5]]);
+    }
+    #[allow(unreachable_code)]
+    None
 }
 
 /// Sets the return value the interrupted syscall gives its caller; `false` where
