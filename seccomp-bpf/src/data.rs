@@ -112,7 +112,13 @@ pub struct SeccompData {
     pub arch: u32,
     /// The address of the syscall instruction.
     pub instruction_pointer: u64,
-    /// The six argument registers, zero-extended on 32-bit ABIs.
+    /// The six argument registers. On 32-bit ABIs the kernel fills the high words
+    /// as it happens to hold the values: zero on 32-bit kernels and for i386 tasks
+    /// on x86_64 (`entry_64_compat.S` zero-extends), but the sign extension of the
+    /// low word for o32 tasks on a 64-bit mips kernel (their registers hold
+    /// sign-extended values, and arguments 5 and 6 are read from the user stack as
+    /// `int`s: `mips_get_syscall_arg`, arch/mips/include/asm/syscall.h). Only the
+    /// low words of a 32-bit ABI's arguments mean anything.
     pub args: [u64; 6],
 }
 

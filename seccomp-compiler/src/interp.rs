@@ -6,7 +6,7 @@
 use seccomp_bpf::SeccompData;
 use seccomp_bpf::ret::Action;
 
-use crate::lower::owns;
+use crate::lower::serving;
 use crate::resolved::{CmpOp, Compare, Policy, Predicate, Value};
 
 /// What the policy decides for `data`; `None` if it refers to Rust constants.
@@ -17,10 +17,9 @@ pub fn evaluate(policy: &Policy, data: &SeccompData) -> Option<Action> {
     }
     #[allow(clippy::cast_sign_loss)]
     let nr = data.nr as u32;
-    let Some(abi) = policy
-        .abis
-        .iter()
-        .find(|a| a.arch.audit_arch() == data.arch && owns(a.arch, nr))
+    let admitted: Vec<_> = policy.abis.iter().map(|a| a.arch).collect();
+    let Some(abi) = serving(&admitted, data.arch, nr)
+        .and_then(|arch| policy.abis.iter().find(|a| a.arch == arch))
     else {
         return Some(policy.bad_arch);
     };

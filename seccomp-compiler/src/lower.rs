@@ -21,17 +21,24 @@ pub fn lower(policy: &Policy) -> Program {
             audit_values.push(v);
         }
     }
+    let admitted: Vec<Arch> = policy.abis.iter().map(|a| a.arch).collect();
     let arches = audit_values
         .into_iter()
         .map(|audit_arch| {
+            // Every ABI whose rules may decide a number reported with this value.
             let group: Vec<&AbiRules> = policy
                 .abis
                 .iter()
-                .filter(|a| a.arch.audit_arch() == audit_arch)
+                .filter(|a| {
+                    a.arch.audit_arch() == audit_arch
+                        || admitted.iter().any(|&t| {
+                            t.audit_arch() == audit_arch && foreign_numbers_served(t, a.arch)
+                        })
+                })
                 .collect();
             Dispatch {
                 audit_arch,
-                ranges: dispatch(&mut b, &group, bad_arch),
+                ranges: dispatch(&mut b, &admitted, audit_arch, &group, bad_arch),
             }
         })
         .collect();
@@ -55,8 +62,92 @@ pub(crate) fn owns(arch: Arch, nr: u32) -> bool {
     }
 }
 
-fn dispatch(b: &mut Builder, group: &[&AbiRules], bad_arch: NodeId) -> Vec<(u32, NodeId)> {
-    let mut bounds: BTreeSet<u32> = [0, X32_SYSCALL_BIT, u32::MAX].into_iter().collect();
+/// The mips ABI whose numbers `nr` is, among the ABIs of `task`'s byte order:
+/// o32's are 4000–4999, n64's 5000–5999, n32's 6000–6999 (`__NR_O32_Linux`,
+/// `__NR_64_Linux`, `__NR_N32_Linux` in arch/mips/include/uapi/asm/unistd.h, each
+/// table shorter than 1000). `None` for a number of no mips ABI, and for `task`s of
+/// other architectures.
+fn mips_numbers(task: Arch, nr: u32) -> Option<Arch> {
+    let big = match task {
+        Arch::Mips | Arch::Mips64 | Arch::Mips64n32 => true,
+        Arch::Mipsel | Arch::Mipsel64 | Arch::Mipsel64n32 => false,
+        _ => return None,
+    };
+    Some(match (nr, big) {
+        (4000..5000, true) => Arch::Mips,
+        (4000..5000, false) => Arch::Mipsel,
+        (5000..6000, true) => Arch::Mips64,
+        (5000..6000, false) => Arch::Mipsel64,
+        (6000..7000, true) => Arch::Mips64n32,
+        (6000..7000, false) => Arch::Mipsel64n32,
+        _ => return None,
+    })
+}
+
+/// Whether a task of ABI `task` that makes a syscall by a number of ABI `other`
+/// (another mips ABI) is filtered by `other`'s rules when the policy admits `other`.
+///
+/// On a 64-bit mips kernel every task can make every ABI's syscalls by number: the
+/// entry `handle_sys` (arch/mips/kernel/scall64-o32.S) runs o32's table for
+/// 4000–4999 and passes any other number to `handle_sysn32` (scall64-n32.S: n32's
+/// table for 6000–6999), which passes the rest to `handle_sys64` (scall64-n64.S:
+/// n64's for 5000–5999; anything else is `ENOSYS`). The filter sees the number with
+/// the *task's* `AUDIT_ARCH` (arch/mips/include/asm/syscall.h, `syscall_get_arch`:
+/// from the task's `TIF_32BIT_REGS`/`TIF_32BIT_ADDR`, not from the number).
+///
+/// Between n64 and n32 the filter sees what the syscall gets: both pass the six
+/// arguments in registers. Across o32 and the others it does not: for an o32 task
+/// `syscall_get_arguments` reads arguments 4 and 5 from the user stack, where an
+/// n64/n32 syscall takes registers; and for an n64/n32 task calling o32's
+/// `syscall` (4000), the filter sees the target number but arguments that are not
+/// shifted (`mips_syscall_is_indirect` is false for it, while the entry stores `a0`
+/// as the number). So o32 numbers from n64/n32 tasks, and n64/n32 numbers from o32
+/// tasks, always get `bad_arch`: no program makes them. (Read in Linux 6.16 and
+/// 6.18 trees: the search corpus holds no v7.2.13 copy of these files.)
+fn foreign_numbers_served(task: Arch, other: Arch) -> bool {
+    matches!(
+        (task, other),
+        (Arch::Mips64, Arch::Mips64n32)
+            | (Arch::Mips64n32, Arch::Mips64)
+            | (Arch::Mipsel64, Arch::Mipsel64n32)
+            | (Arch::Mipsel64n32, Arch::Mipsel64)
+    )
+}
+
+/// The admitted ABI whose rules decide number `nr` reported with `audit_arch`;
+/// `None`: `bad_arch`.
+///
+/// The ABIs that report `audit_arch` own the numbers [`owns`] gives them; a number
+/// in another mips ABI's range belongs to that ABI, whose rules decide it when the
+/// policy admits it and [`foreign_numbers_served`] allows; else it is `bad_arch`,
+/// as x32 numbers are on an x86_64 filter that does not admit x32.
+pub(crate) fn serving(admitted: &[Arch], audit_arch: u32, nr: u32) -> Option<Arch> {
+    let tasks = || {
+        admitted
+            .iter()
+            .copied()
+            .filter(|a| a.audit_arch() == audit_arch)
+    };
+    let task = tasks().next()?;
+    match mips_numbers(task, nr) {
+        Some(numbers) if numbers == task => Some(task),
+        Some(numbers) => (admitted.contains(&numbers) && foreign_numbers_served(task, numbers))
+            .then_some(numbers),
+        None if mips_numbers(task, 4000).is_some() => Some(task),
+        None => tasks().find(|&a| owns(a, nr)),
+    }
+}
+
+fn dispatch(
+    b: &mut Builder,
+    admitted: &[Arch],
+    audit_arch: u32,
+    group: &[&AbiRules],
+    bad_arch: NodeId,
+) -> Vec<(u32, NodeId)> {
+    let mut bounds: BTreeSet<u32> = [0, 4000, 5000, 6000, 7000, X32_SYSCALL_BIT, u32::MAX]
+        .into_iter()
+        .collect();
     for abi in group {
         let numbers = abi
             .arch
@@ -75,7 +166,8 @@ fn dispatch(b: &mut Builder, group: &[&AbiRules], bad_arch: NodeId) -> Vec<(u32,
     let mut syscall_nodes: HashMap<(Arch, u32), NodeId> = HashMap::new();
     let mut ranges: Vec<(u32, NodeId)> = Vec::new();
     for start in bounds {
-        let node = match group.iter().find(|abi| owns(abi.arch, start)) {
+        let serving = serving(admitted, audit_arch, start);
+        let node = match group.iter().find(|abi| Some(abi.arch) == serving) {
             None => bad_arch,
             Some(abi) => match abi.syscalls.get(&start) {
                 Some(rules) => *syscall_nodes.entry((abi.arch, start)).or_insert_with(|| {

@@ -640,6 +640,163 @@ fn openssh_preauth_sandbox_compiles_with_its_meaning() {
     assert_eq!(call("openat", [0; 6]), Action::Errno(13));
 }
 
+/// The mips ABIs, each with the first number of its range.
+const MIPS_ABIS: [(Arch, u32); 6] = [
+    (Arch::Mips, 4000),
+    (Arch::Mipsel, 4000),
+    (Arch::Mips64, 5000),
+    (Arch::Mipsel64, 5000),
+    (Arch::Mips64n32, 6000),
+    (Arch::Mipsel64n32, 6000),
+];
+
+#[test]
+fn other_mips_abis_numbers_take_the_bad_arch_path() {
+    // On a 64-bit kernel every task can make o32 (4xxx), n64 (5xxx) and n32 (6xxx)
+    // syscalls by number, reported with the task's own AUDIT_ARCH.
+    let getpids = [4020, 5038, 6038];
+    for (arch, base) in MIPS_ABIS {
+        let bpf = build(
+            "getpid => errno(EDOM); unknown => errno(ENOSYS); default => allow;",
+            arch,
+        );
+        let audit = arch.audit_arch();
+        let edom = Action::Errno(arch.errno("EDOM").expect("EDOM"));
+        let enosys = Action::Errno(arch.errno("ENOSYS").expect("ENOSYS"));
+        let call = |nr: u32| run(&bpf, arch, audit, nr, [0; 6]);
+        for g in getpids {
+            let own = (base..base + 1000).contains(&g);
+            assert_eq!(nr(arch, "getpid") == g, own, "{arch}");
+            let expected = if own { edom } else { Action::KillProcess };
+            assert_eq!(call(g), expected, "{arch}: {g}");
+        }
+        for other in [4000, 4999, 5000, 5999, 6000, 6999] {
+            if !(base..base + 1000).contains(&other) {
+                assert_eq!(call(other), Action::KillProcess, "{arch}: {other}");
+            }
+        }
+        // The ends of its own range, and numbers of no ABI, are its unknown numbers.
+        assert_eq!(call(base + 999), enosys, "{arch}");
+        for none in [0, 3999, 7000, 0x4000_0000 | 39, u32::MAX] {
+            assert_eq!(call(none), enosys, "{arch}: {none}");
+        }
+    }
+}
+
+#[test]
+fn admitted_mips_abis_numbers_are_filtered_by_their_rules_where_the_kernel_shows_their_arguments() {
+    let policy = "getpid => errno(EDOM); kill: sig == 9 => errno(EPERM); default => allow;";
+    for big in [true, false] {
+        let [o32, n64, n32] = if big {
+            [Arch::Mips, Arch::Mips64, Arch::Mips64n32]
+        } else {
+            [Arch::Mipsel, Arch::Mipsel64, Arch::Mipsel64n32]
+        };
+        let edom = Action::Errno(o32.errno("EDOM").expect("EDOM"));
+        // n64 and n32 pass arguments alike: each admitted, each other's numbers get
+        // each other's rules, with the task's AUDIT_ARCH.
+        for (task, other) in [(n64, n32), (n32, n64)] {
+            let bpf = build(&format!("arch: {task}, {other}; {policy}"), task);
+            for audit in [task.audit_arch(), other.audit_arch()] {
+                for a in [task, other] {
+                    assert_eq!(run(&bpf, task, audit, nr(a, "getpid"), [0; 6]), edom);
+                    assert_eq!(
+                        run(&bpf, task, audit, nr(a, "kill"), [1, 9, 0, 0, 0, 0]),
+                        Action::Errno(1)
+                    );
+                }
+                // o32 is not admitted.
+                assert_eq!(run(&bpf, task, audit, 4020, [0; 6]), Action::KillProcess);
+            }
+        }
+        // o32 admitted by an n64 filter: o32 tasks are filtered, but o32 numbers from
+        // n64 tasks and n64 numbers from o32 tasks are not what the filter sees.
+        let bpf = build(&format!("arch: {n64}, {o32}; {policy}"), n64);
+        assert_eq!(run(&bpf, n64, o32.audit_arch(), 4020, [0; 6]), edom);
+        assert_eq!(run(&bpf, n64, n64.audit_arch(), 5038, [0; 6]), edom);
+        assert_eq!(
+            run(&bpf, n64, n64.audit_arch(), 4020, [0; 6]),
+            Action::KillProcess
+        );
+        assert_eq!(
+            run(&bpf, n64, o32.audit_arch(), 5038, [0; 6]),
+            Action::KillProcess
+        );
+    }
+}
+
+#[test]
+fn o32_arguments_hold_sign_extended_or_zero_extended() {
+    // A 64-bit kernel hands an o32 task's arguments to the filter sign-extended (its
+    // registers hold sign-extended 32-bit values; arguments 5 and 6 are read from the
+    // user stack as `int`s); a 32-bit kernel zero-extends them.
+    let src = "
+        kill: pid == -1 => errno(EPERM);
+        kill: pid < -100 && sig >= 9 => errno(EACCES);
+        write: count > 0x7fffffff => errno(EFBIG);
+        write: fd & 0x80000000 != 0 => errno(EBADF);
+        mmap2?: pgoff == 0x80000000 => errno(EINVAL);
+        mmap2?: fd in [0xffffff9c, 3, 0x80000001] => errno(ENOSYS);
+        default => allow;
+    ";
+    let values: [u32; 9] = [
+        0,
+        1,
+        3,
+        9,
+        0x7fff_ffff,
+        0x8000_0000,
+        0x8000_0001,
+        0xffff_ff9c,
+        0xffff_ffff,
+    ];
+    for arch in [Arch::Mips, Arch::Mipsel] {
+        let bpf = build(src, arch);
+        let audit = arch.audit_arch();
+        let mut denied = 0;
+        for name in ["kill", "write", "mmap2"] {
+            for &v in &values {
+                for &w in &values {
+                    let zero = |x: u32| u64::from(x);
+                    let sign = |x: u32| x as i32 as i64 as u64;
+                    let args = |e: &dyn Fn(u32) -> u64| [e(v), e(w), e(w), e(v), e(v), e(v)];
+                    let z = run(&bpf, arch, audit, nr(arch, name), args(&zero));
+                    let s = run(&bpf, arch, audit, nr(arch, name), args(&sign));
+                    assert_eq!(z, s, "{arch}: {name}({v:#x}, {w:#x}, …)");
+                    if z != Action::Allow {
+                        denied += 1;
+                    }
+                }
+            }
+        }
+        assert!(denied > 20, "{denied}");
+        let k = |pid: u32, sig: u32| {
+            run(
+                &bpf,
+                arch,
+                audit,
+                nr(arch, "kill"),
+                [pid as i32 as i64 as u64, u64::from(sig), 0, 0, 0, 0],
+            )
+        };
+        assert_eq!(k(u32::MAX, 0), Action::Errno(1));
+        assert_eq!(k(0xffff_ff9c, 9), Action::Allow);
+        assert_eq!(k(0xffff_ff9b, 9), Action::Errno(13));
+        let w = |fd: u64, count: u64| {
+            run(
+                &bpf,
+                arch,
+                audit,
+                nr(arch, "write"),
+                [fd, 0, count, 0, 0, 0],
+            )
+        };
+        assert_eq!(w(1, 0xffff_ffff_8000_0000), Action::Errno(27));
+        assert_eq!(w(1, 0x7fff_ffff), Action::Allow);
+        assert_eq!(w(0xffff_ffff_8000_0000, 1), Action::Errno(9));
+    }
+}
+
 /// `write: fd in [0, 2, …, 2n-2]` (no two values consecutive, which would be one
 /// range), and its length (over the limit, as the error says).
 fn in_list(n: usize) -> (String, usize, Result<usize, String>) {
