@@ -125,3 +125,35 @@ fn readv_count_with_a_high_word_is_still_denied() {
         Outcome::Ran(libc::EDOM)
     );
 }
+
+#[test]
+fn a_prot_bit_the_kernel_does_not_know_cannot_get_mmap_past_a_rule() {
+    let anon = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64;
+    let read = libc::PROT_READ as u64;
+    let args = |prot: u64| [0, 4096, prot, anon, u64::MAX, 0];
+    // The kernel maps PROT_READ | 1 << 30 as PROT_READ (mm/mmap.c do_mmap).
+    let c = call(libc::SYS_mmap, args(read | 1 << 30));
+    assert_eq!(run_in_child("child", ALLOW.program(), &c), Outcome::Ran(0));
+    // So the exact rule, which that call would slip past, is refused…
+    let e = seccomp_compiler::compile_str(
+        "mmap: prot == 1 => errno(EDOM); default => allow;",
+        seccomp_compiler::Arch::X86_64,
+    )
+    .map(|_| ())
+    .expect_err("an escapable rule is refused");
+    assert!(e[0].message.contains("can be evaded"), "{}", e[0].message);
+    // …and the masked one it proposes holds.
+    static F: Filter = seccomp! {
+        mmap: prot & (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) == libc::PROT_READ
+            => errno(EDOM);
+        default => allow;
+    };
+    for prot in [read, read | 1 << 30, read | 1 << 40] {
+        let c = call(libc::SYS_mmap, args(prot));
+        assert_eq!(
+            run_in_child("child", F.program(), &c),
+            Outcome::Ran(libc::EDOM),
+            "mmap(prot {prot:#x})"
+        );
+    }
+}

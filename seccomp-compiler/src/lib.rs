@@ -29,6 +29,7 @@ pub mod arch;
 pub mod asm;
 pub mod codegen;
 pub mod diag;
+mod flags;
 pub mod generated;
 pub mod groups;
 pub mod interp;

@@ -155,6 +155,9 @@ impl Resolver {
         }
 
         s.admitted.clone_from(&arches);
+        crate::flags::check(ast, &arches)
+            .into_iter()
+            .for_each(|d| self.error(d));
         let bad_arch = s
             .bad_arch
             .map_or(Action::KillProcess, |a| self.action(a, native));

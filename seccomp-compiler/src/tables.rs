@@ -119,4 +119,6 @@ pub struct UnknownBits {
     pub param: &'static str,
     /// The bits the kernel acts on, as uapi constant names.
     pub known: &'static [&'static str],
+    /// The same bits as a number, on this ABI.
+    pub known_value: u64,
 }

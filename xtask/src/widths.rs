@@ -177,7 +177,7 @@ pub fn apply(data: &Data, tables: &mut [(&str, Vec<Syscall>)]) -> Result<(), Str
 pub fn render_unknown_bits(data: &Data, tables: &[(&str, Vec<Syscall>)]) -> Result<String, String> {
     let entry_of = entries(data);
     let rows = read_tsv(&data_dir().join(UNKNOWN_BITS))?;
-    let mut out: BTreeSet<(usize, String, String, String, String)> = BTreeSet::new();
+    let mut out: BTreeSet<(usize, String, String, String, String, u64)> = BTreeSet::new();
     for (i, r) in rows.iter().enumerate() {
         let line = i + 1;
         let row = Row {
@@ -211,11 +211,33 @@ pub fn render_unknown_bits(data: &Data, tables: &[(&str, Vec<Syscall>)]) -> Resu
                 "{UNKNOWN_BITS} row {line}: `known` must be constant names joined by `|`, and evidence is required"
             ));
         }
+        // `mips=0x…;*=0x…`: the mask per kernel arch folder.
+        let mut values: Vec<(&str, u64)> = Vec::new();
+        for part in col(r, "known_value").split(';') {
+            let (dir, hex) = part.split_once('=').ok_or_else(|| {
+                format!("{UNKNOWN_BITS} row {line}: known_value `{part}` is not DIR=0xHEX")
+            })?;
+            let v = u64::from_str_radix(hex.trim_start_matches("0x"), 16)
+                .map_err(|e| format!("{UNKNOWN_BITS} row {line}: known_value `{part}`: {e}"))?;
+            values.push((dir, v));
+        }
         let mut applied = false;
         for (t, syscalls) in tables {
             if except.contains(t) {
                 continue;
             }
+            let dir = data
+                .abi_map
+                .get(*t)
+                .map_or("", |a| col(a, "kernel_arch_dir"));
+            let value = values
+                .iter()
+                .find(|(d, _)| *d == dir)
+                .or_else(|| values.iter().find(|(d, _)| *d == "*"))
+                .map(|&(_, v)| v)
+                .ok_or_else(|| {
+                    format!("{UNKNOWN_BITS} row {line}: no known_value for {t} (arch/{dir})")
+                })?;
             let Some(sc) = syscalls.iter().find(|s| s.name == row.syscall) else {
                 continue;
             };
@@ -239,6 +261,7 @@ pub fn render_unknown_bits(data: &Data, tables: &[(&str, Vec<Syscall>)]) -> Resu
                         row.syscall.clone(),
                         row.param.clone(),
                         known.join("\", \""),
+                        value,
                     ));
                     applied = true;
                 }
@@ -254,10 +277,10 @@ pub fn render_unknown_bits(data: &Data, tables: &[(&str, Vec<Syscall>)]) -> Resu
     let mut s = format!(
         "{HEADER}\n//! Flag parameters whose unknown bits the kernel ignores, per ABI (xtask/data/{UNKNOWN_BITS}).\n\nuse crate::tables::UnknownBits;\n\n/// Sorted by ABI (in `ABIS` order), syscall and parameter.\npub static UNKNOWN_BITS: &[UnknownBits] = &[\n"
     );
-    for (_, abi, sc, p, known) in out {
+    for (_, abi, sc, p, known, value) in out {
         writeln!(
             s,
-            "    UnknownBits {{ abi: \"{abi}\", syscall: \"{sc}\", param: \"{p}\", known: &[\"{known}\"] }},"
+            "    UnknownBits {{ abi: \"{abi}\", syscall: \"{sc}\", param: \"{p}\", known: &[\"{known}\"], known_value: {value:#x} }},"
         )
         .unwrap();
     }
