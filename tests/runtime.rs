@@ -1007,3 +1007,39 @@ fn an_errno_is_from_1_to_4095_and_nothing_else() {
         }
     }
 }
+
+/// The runtime's `AUDIT_ARCH` is the native ABI of the generated description the
+/// macro selects its programs by, and the program `seccomp!` chose for this target
+/// admits exactly that ABI's calls: every other `AUDIT_ARCH`, and numbers of another
+/// ABI sharing this one's, get `bad_arch` (kill).
+#[test]
+fn the_runtime_s_abi_is_the_native_one_and_the_macro_s_program_admits_only_it() {
+    static F: Filter = seccomp! { default => allow; };
+    let native = seccomp_bpf::arch::NATIVE.expect("the tests run on a target with an ABI");
+    assert_eq!(seccomp_rt::AUDIT_ARCH, native.audit_arch);
+    assert_eq!(
+        seccomp_compiler::Arch::native().map(seccomp_compiler::Arch::as_str),
+        Some(native.name)
+    );
+    #[allow(clippy::cast_possible_wrap)]
+    let own = native.nr_first as i32;
+    assert_eq!(
+        F.evaluate(seccomp_rt::AUDIT_ARCH, own, [0; 6]),
+        Action::Allow
+    );
+    for other in seccomp_bpf::arch::ARCHES {
+        #[allow(clippy::cast_possible_wrap)]
+        let nr = other.nr_first as i32;
+        let want = if other.name == native.name {
+            Action::Allow
+        } else {
+            Action::KillProcess
+        };
+        assert_eq!(
+            F.evaluate(other.audit_arch, nr, [0; 6]),
+            want,
+            "{}",
+            other.name
+        );
+    }
+}

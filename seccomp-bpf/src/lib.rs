@@ -5,7 +5,8 @@
 //! opcodes seccomp accepts, the layout of `struct seccomp_data`, the return
 //! values ([`ret`]), an exact simulator ([`simulate`]), the kernel's acceptance
 //! rules ([`check()`]), an emulation of the kernel's action cache
-//! ([`cache::is_const_allow`]) and a disassembler ([`disasm`]).
+//! ([`cache::is_const_allow`]), a disassembler ([`disasm`]) and the description of
+//! every ABI ([`arch`]).
 //!
 //! ```
 //! use seccomp_bpf::{SockFilter, SeccompData, Endian, op, ret, simulate};
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod arch;
 pub mod cache;
 pub mod check;
 pub mod data;

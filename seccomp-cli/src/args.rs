@@ -6,51 +6,10 @@ use seccomp_compiler::Arch;
 
 use crate::Failure;
 
+/// This host's ABI: the generated description's (`seccomp_bpf::arch::NATIVE`), the
+/// one the runtime and the `seccomp!` macro select too.
 fn host_arch() -> Option<Arch> {
-    let name = if cfg!(all(target_arch = "x86_64", target_pointer_width = "64")) {
-        "x86_64"
-    } else if cfg!(all(target_arch = "x86_64", target_pointer_width = "32")) {
-        "x32"
-    } else if cfg!(target_arch = "x86") {
-        "x86"
-    } else if cfg!(all(target_arch = "aarch64", target_endian = "little")) {
-        "aarch64"
-    } else if cfg!(all(target_arch = "arm", target_endian = "little")) {
-        "arm"
-    } else if cfg!(target_arch = "riscv64") {
-        "riscv64"
-    } else if cfg!(all(target_arch = "powerpc64", target_endian = "little")) {
-        "ppc64le"
-    } else if cfg!(target_arch = "powerpc64") {
-        "ppc64"
-    } else if cfg!(target_arch = "powerpc") {
-        "ppc"
-    } else if cfg!(target_arch = "s390x") {
-        "s390x"
-    } else if cfg!(any(target_arch = "mips", target_arch = "mips32r6")) {
-        if cfg!(target_endian = "little") {
-            "mipsel"
-        } else {
-            "mips"
-        }
-    } else if cfg!(any(target_arch = "mips64", target_arch = "mips64r6")) {
-        match (
-            cfg!(target_pointer_width = "32"),
-            cfg!(target_endian = "little"),
-        ) {
-            (true, true) => "mipsel64n32",
-            (true, false) => "mips64n32",
-            (false, true) => "mipsel64",
-            (false, false) => "mips64",
-        }
-    } else if cfg!(target_arch = "loongarch64") {
-        "loongarch64"
-    } else if cfg!(target_arch = "m68k") {
-        "m68k"
-    } else {
-        return None;
-    };
-    Arch::from_name(name)
+    Arch::native()
 }
 
 fn arch_option_default() -> String {

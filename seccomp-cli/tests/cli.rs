@@ -549,6 +549,13 @@ fn help_and_version() {
     if cfg!(all(target_arch = "x86_64", target_pointer_width = "64")) {
         assert!(help.contains("default: x86_64, this host's ABI"), "{help}");
     }
+    match seccomp_bpf::arch::NATIVE {
+        Some(abi) => assert!(
+            help.contains(&format!("default: {}, this host's ABI", abi.name)),
+            "{help}"
+        ),
+        None => assert!(help.contains("required: this host's ABI"), "{help}"),
+    }
     for command in ["compile", "disasm", "simulate", "stats"] {
         let text = dir.ok(&[command, "--help"]);
         assert!(text.starts_with(&format!("seccompc {command}: ")), "{text}");
@@ -740,5 +747,29 @@ fn groups_lists_systemds_and_the_projects_groups_and_their_members_per_abi() {
     assert!(
         err.contains("unknown group `@system-servis`; did you mean `@system-service`?"),
         "{err}"
+    );
+}
+
+/// Without `--arch`, seccompc compiles for the ABI the generated description calls
+/// native, the one whose `AUDIT_ARCH` the runtime built for this host uses.
+#[test]
+fn the_default_abi_is_the_native_one_of_the_shared_description() {
+    let Some(native) = seccomp_bpf::arch::NATIVE else {
+        return;
+    };
+    let dir = Dir::new("native");
+    let policy = dir.write(
+        "allow.seccomp",
+        "getpid => errno(EPERM);\ndefault => allow;\n",
+    );
+    let default = dir.ok(&["compile", policy, "--format", "json"]);
+    assert_eq!(
+        default,
+        dir.ok(&["compile", policy, "--arch", native.name, "--format", "json"])
+    );
+    assert!(
+        default.contains(&native.audit_arch.to_string()),
+        "{} {default}",
+        native.audit_arch
     );
 }

@@ -83,6 +83,33 @@ impl Arch {
         Arch::ALL.iter().copied().find(|a| a.as_str() == name)
     }
 
+    /// The ABI's description shared by the compiler, the macro, the runtime and the
+    /// CLI: its Rust `cfg`, `AUDIT_ARCH`, byte order, widths and number range.
+    ///
+    /// ```
+    /// use seccomp_compiler::Arch;
+    /// let info = Arch::Mips64.info();
+    /// assert_eq!(info.name, "mips64");
+    /// assert!(info.owns(5038) && !info.owns(4020));
+    /// assert_eq!(Arch::Parisc.info().cfg, None); // no Rust target runs parisc
+    /// ```
+    #[must_use]
+    pub fn info(self) -> &'static seccomp_bpf::arch::ArchInfo {
+        // `ARCHES` is generated in the order of `Arch::ALL` (tested below).
+        &seccomp_bpf::arch::ARCHES[self as usize]
+    }
+
+    /// The ABI the code is compiled for (`seccomp_bpf::arch::NATIVE`), if any.
+    ///
+    /// ```
+    /// # #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+    /// assert_eq!(seccomp_compiler::Arch::native(), Some(seccomp_compiler::Arch::X86_64));
+    /// ```
+    #[must_use]
+    pub fn native() -> Option<Arch> {
+        seccomp_bpf::arch::NATIVE.and_then(|a| Arch::from_name(a.name))
+    }
+
     /// The `AUDIT_ARCH_*` value the kernel puts in `seccomp_data.arch`.
     #[must_use]
     pub fn audit_arch(self) -> u32 {
@@ -182,5 +209,29 @@ impl Arch {
 impl core::fmt::Display for Arch {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Arch;
+
+    /// The shared description and the compiler's tables are the same ABIs, in the
+    /// same order, with the same facts.
+    #[test]
+    fn every_abi_s_description_agrees_with_its_table() {
+        assert_eq!(seccomp_bpf::arch::ARCHES.len(), Arch::ALL.len());
+        for &a in Arch::ALL {
+            let info = a.info();
+            let t = a.table();
+            assert_eq!(info.name, a.as_str());
+            assert_eq!(info.audit_arch, t.audit_arch, "{a}");
+            assert_eq!(info.endian, a.endian(), "{a}");
+            assert_eq!(info.reg_bits, t.reg_bits, "{a}");
+            assert_eq!(info.pointer_bits, t.pointer_bits, "{a}");
+            for s in t.syscalls {
+                assert!(info.owns(s.nr), "{a} {} {}", s.name, s.nr);
+            }
+        }
     }
 }

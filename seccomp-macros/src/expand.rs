@@ -11,90 +11,29 @@ use seccomp_compiler::ir::Operand;
 use seccomp_compiler::program::{Program, Symbol};
 use seccomp_compiler::{Arch, Diagnostic, syntax};
 
-/// Each ABI a Rust target can run under, with the `cfg` that selects it.
+/// Each ABI a Rust target can run under, with the `cfg` that selects it: the
+/// generated description every crate reads (`seccomp_bpf::arch::ARCHES`), so the
+/// program the macro picks is the one of the runtime's `AUDIT_ARCH`.
 fn targets() -> Vec<(Arch, TokenStream)> {
-    vec![
-        (
-            Arch::X86_64,
-            quote!(all(target_arch = "x86_64", target_pointer_width = "64")),
-        ),
-        (
-            Arch::X32,
-            quote!(all(target_arch = "x86_64", target_pointer_width = "32")),
-        ),
-        (Arch::X86, quote!(target_arch = "x86")),
-        (
-            Arch::Aarch64,
-            quote!(all(
-                target_arch = "aarch64",
-                target_endian = "little",
-                target_pointer_width = "64"
-            )),
-        ),
-        (
-            Arch::Arm,
-            quote!(all(target_arch = "arm", target_endian = "little")),
-        ),
-        (Arch::Riscv64, quote!(target_arch = "riscv64")),
-        (
-            Arch::Ppc64le,
-            quote!(all(target_arch = "powerpc64", target_endian = "little")),
-        ),
-        (
-            Arch::Ppc64,
-            quote!(all(target_arch = "powerpc64", target_endian = "big")),
-        ),
-        (Arch::Ppc, quote!(target_arch = "powerpc")),
-        (Arch::S390x, quote!(target_arch = "s390x")),
-        (
-            Arch::Mips,
-            quote!(all(
-                any(target_arch = "mips", target_arch = "mips32r6"),
-                target_endian = "big"
-            )),
-        ),
-        (
-            Arch::Mipsel,
-            quote!(all(
-                any(target_arch = "mips", target_arch = "mips32r6"),
-                target_endian = "little"
-            )),
-        ),
-        (
-            Arch::Mips64,
-            quote!(all(
-                any(target_arch = "mips64", target_arch = "mips64r6"),
-                target_endian = "big",
-                target_pointer_width = "64"
-            )),
-        ),
-        (
-            Arch::Mipsel64,
-            quote!(all(
-                any(target_arch = "mips64", target_arch = "mips64r6"),
-                target_endian = "little",
-                target_pointer_width = "64"
-            )),
-        ),
-        (
-            Arch::Mips64n32,
-            quote!(all(
-                any(target_arch = "mips64", target_arch = "mips64r6"),
-                target_endian = "big",
-                target_pointer_width = "32"
-            )),
-        ),
-        (
-            Arch::Mipsel64n32,
-            quote!(all(
-                any(target_arch = "mips64", target_arch = "mips64r6"),
-                target_endian = "little",
-                target_pointer_width = "32"
-            )),
-        ),
-        (Arch::Loongarch64, quote!(target_arch = "loongarch64")),
-        (Arch::M68k, quote!(target_arch = "m68k")),
-    ]
+    Arch::ALL
+        .iter()
+        .filter_map(|&arch| {
+            let cfg = arch.info().cfg?;
+            let tokens = cfg
+                .parse()
+                .unwrap_or_else(|e| panic!("the generated cfg of {arch} is not tokens: {e}"));
+            Some((arch, tokens))
+        })
+        .collect()
+}
+
+/// The error on a target no ABI's `cfg` selects.
+fn unsupported_target_message() -> String {
+    let names: Vec<&str> = targets().iter().map(|(a, _)| a.as_str()).collect();
+    format!(
+        "seccomp! has no filter for this target: seccomp filters exist for the Linux targets of the ABIs {} (not for big-endian arm and aarch64: their seccomp_data is big-endian, libseccomp's arm and aarch64 ABIs are little-endian; see seccomp_bpf::arch::ARCHES)",
+        names.join(", ")
+    )
 }
 
 const PROGRAM: &str = "__SECCOMP_PROGRAM";
@@ -187,10 +126,11 @@ pub fn filter(input: TokenStream) -> TokenStream {
         quote!(#filter_type::from_parts(&#program, &__SECCOMP_SLOTS, &__SECCOMP_PARAMS))
     };
     let placeholder = placeholder(&program);
+    let unsupported = unsupported_target_message();
     quote!({
         #(#items)*
         #[cfg(not(any(#(#supported),*)))]
-        ::core::compile_error!("seccomp! has no filter for this target: seccomp filters exist for Linux on x86_64, x32, x86, aarch64, arm, riscv64, powerpc, powerpc64, s390x, mips, mips64, loongarch64 and m68k (little-endian arm and aarch64 only)");
+        ::core::compile_error!(#unsupported);
         #[cfg(not(any(#(#supported),*)))]
         #placeholder
         #unsupported_params
@@ -367,6 +307,60 @@ pub fn syscall_names(input: TokenStream) -> TokenStream {
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
+
+    use proc_macro2::TokenStream;
+    use seccomp_compiler::Arch;
+
+    /// The `cfg` under which the runtime's generated code selects entry `i` of
+    /// `ARCHES` as its `NATIVE` ABI, read from that code itself.
+    fn runtime_cfg(generated: &str, i: usize) -> Option<String> {
+        let item = format!("]\npub const NATIVE: Option<&ArchInfo> = Some(&ARCHES[{i}]);");
+        let end = generated.find(&item)?;
+        let start = generated[..end].rfind("#[cfg(")? + "#[cfg(".len();
+        Some(generated[start..end - 1].to_owned())
+    }
+
+    /// For every ABI: the `cfg` the macro puts on its program is the `cfg` under
+    /// which the runtime's generated code makes it the native ABI (whose
+    /// `AUDIT_ARCH` the runtime uses), and the program behind it checks that ABI's
+    /// `AUDIT_ARCH`; an ABI no Rust target runs has neither.
+    #[test]
+    fn the_macro_selects_each_abi_s_program_under_the_runtime_s_cfg() {
+        let generated = include_str!("../../seccomp-bpf/src/generated/arches.rs");
+        let expansion = super::filter("default => allow;".parse().expect("tokens")).to_string();
+        let targets = super::targets();
+        for (i, &arch) in Arch::ALL.iter().enumerate() {
+            let macro_cfg = targets
+                .iter()
+                .find(|(a, _)| *a == arch)
+                .map(|(_, c)| c.to_string());
+            let runtime_cfg = runtime_cfg(generated, i);
+            let Some(text) = runtime_cfg else {
+                assert_eq!(
+                    macro_cfg, None,
+                    "{arch}: the macro has a program the runtime cannot select"
+                );
+                assert_eq!(arch.info().cfg, None, "{arch}");
+                continue;
+            };
+            let tokens: TokenStream = text.parse().expect("a cfg predicate");
+            assert_eq!(macro_cfg, Some(tokens.to_string()), "{arch}");
+            // The program behind that cfg tests this ABI's AUDIT_ARCH.
+            let head = format!("# [cfg ({tokens})] static __SECCOMP_PROGRAM");
+            let at = expansion
+                .find(&head)
+                .unwrap_or_else(|| panic!("{arch}: no program"));
+            let item = &expansion[at..];
+            let item = &item[..item[head.len()..]
+                .find("# [cfg")
+                .map_or(item.len(), |n| n + head.len())];
+            assert!(
+                item.contains(&format!("k : {}u32", arch.audit_arch())),
+                "{arch}: the program does not check {:#x}: {item}",
+                arch.audit_arch()
+            );
+        }
+    }
 
     /// The largest policy of the benchmark expands for every target ABI without an
     /// error. The time it takes is printed for `cargo xtask bench`, which runs this

@@ -24,7 +24,8 @@ pub struct Filter {
 }
 
 /// The `AUDIT_ARCH_*` value of the target this crate is compiled for: what the
-/// kernel puts in `seccomp_data.arch` for this program's own syscalls.
+/// kernel puts in `seccomp_data.arch` for this program's own syscalls. It is
+/// [`seccomp_bpf::arch::NATIVE`]'s, the ABI whose program `seccomp!` selects.
 ///
 /// ```
 /// # #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]

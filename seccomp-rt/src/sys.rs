@@ -15,80 +15,18 @@ pub const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 32;
 const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
 const SECCOMP_MODE_FILTER: libc::c_ulong = 2;
 
-// The AUDIT_ARCH_* value of each target (include/uapi/linux/audit.h).
-#[cfg(target_arch = "x86_64")]
-pub const AUDIT_ARCH: u32 = 0xc000_003e;
-#[cfg(target_arch = "x86")]
-pub const AUDIT_ARCH: u32 = 0x4000_0003;
-#[cfg(target_arch = "aarch64")]
-pub const AUDIT_ARCH: u32 = 0xc000_00b7;
-#[cfg(target_arch = "arm")]
-pub const AUDIT_ARCH: u32 = 0x4000_0028;
-#[cfg(target_arch = "riscv64")]
-pub const AUDIT_ARCH: u32 = 0xc000_00f3;
-#[cfg(all(target_arch = "powerpc64", target_endian = "big"))]
-pub const AUDIT_ARCH: u32 = 0x8000_0015;
-#[cfg(all(target_arch = "powerpc64", target_endian = "little"))]
-pub const AUDIT_ARCH: u32 = 0xc000_0015;
-#[cfg(target_arch = "powerpc")]
-pub const AUDIT_ARCH: u32 = 0x0000_0014;
-#[cfg(target_arch = "s390x")]
-pub const AUDIT_ARCH: u32 = 0x8000_0016;
-#[cfg(all(
-    any(target_arch = "mips", target_arch = "mips32r6"),
-    target_endian = "big"
-))]
-pub const AUDIT_ARCH: u32 = 0x0000_0008;
-#[cfg(all(
-    any(target_arch = "mips", target_arch = "mips32r6"),
-    target_endian = "little"
-))]
-pub const AUDIT_ARCH: u32 = 0x4000_0008;
-#[cfg(all(
-    any(target_arch = "mips64", target_arch = "mips64r6"),
-    target_endian = "big",
-    target_pointer_width = "64"
-))]
-pub const AUDIT_ARCH: u32 = 0x8000_0008;
-#[cfg(all(
-    any(target_arch = "mips64", target_arch = "mips64r6"),
-    target_endian = "little",
-    target_pointer_width = "64"
-))]
-pub const AUDIT_ARCH: u32 = 0xc000_0008;
-#[cfg(all(
-    any(target_arch = "mips64", target_arch = "mips64r6"),
-    target_endian = "big",
-    target_pointer_width = "32"
-))]
-pub const AUDIT_ARCH: u32 = 0xa000_0008;
-#[cfg(all(
-    any(target_arch = "mips64", target_arch = "mips64r6"),
-    target_endian = "little",
-    target_pointer_width = "32"
-))]
-pub const AUDIT_ARCH: u32 = 0xe000_0008;
-#[cfg(target_arch = "loongarch64")]
-pub const AUDIT_ARCH: u32 = 0xc000_0102;
-#[cfg(target_arch = "m68k")]
-pub const AUDIT_ARCH: u32 = 0x0000_0004;
-#[cfg(not(any(
-    target_arch = "x86_64",
-    target_arch = "x86",
-    target_arch = "aarch64",
-    target_arch = "arm",
-    target_arch = "riscv64",
-    target_arch = "powerpc64",
-    target_arch = "powerpc",
-    target_arch = "s390x",
-    target_arch = "mips",
-    target_arch = "mips32r6",
-    target_arch = "mips64",
-    target_arch = "mips64r6",
-    target_arch = "loongarch64",
-    target_arch = "m68k",
-)))]
-compile_error!("seccomp-rt: this target has no seccomp filters");
+/// The `AUDIT_ARCH_*` value of the target's ABI: the one generated description of
+/// every ABI (`seccomp_bpf::arch`), whose `cfg` conditions the `seccomp!` macro's
+/// programs are selected by too.
+pub const AUDIT_ARCH: u32 = match seccomp_bpf::arch::NATIVE {
+    Some(abi) => abi.audit_arch,
+    None => 0,
+};
+
+const _: () = assert!(
+    seccomp_bpf::arch::NATIVE.is_some(),
+    "seccomp-rt: no seccomp ABI runs this target (seccomp_bpf::arch::ARCHES lists the Linux targets without one: big-endian arm and aarch64, aarch64 ilp32, riscv32, csky, hexagon, sparc)"
+);
 
 fn errno() -> i32 {
     // SAFETY: the errno location of the calling thread is always valid.

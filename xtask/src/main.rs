@@ -1,6 +1,7 @@
 //! `cargo xtask gen-tables [--data DIR] [--check]`, `cargo xtask bench` (see `bench.rs`)
 //!
-//! Regenerates `seccomp-compiler/src/generated/` from the kernel's syscall data in
+//! Regenerates `seccomp-compiler/src/generated/` and `seccomp-bpf/src/generated/arches.rs`
+//! (`arches.rs` here) from the kernel's syscall data in
 //! `shared/data` (Linux v7.2.13: the `.tbl` files, `include/linux/syscalls.h`,
 //! `asm/errno.h`, `audit.h`, as tables; see that folder's README) and from the
 //! project's own `xtask/data/entry-points.tsv` (what each arch wrapper entry point
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 
 use sha2::{Digest, Sha256};
 
+mod arches;
 mod bench;
 mod widths;
 
@@ -27,6 +29,7 @@ the runtime adds to a release binary, in one report (see BENCHMARKS.md).
 gen-tables:
 
 Regenerates seccomp-compiler/src/generated/ (and the libseccomp fixture of its tests)
+and seccomp-bpf/src/generated/arches.rs
 from the kernel's syscall tables, parameter lists, errno and AUDIT_ARCH values in
 DIR (default: ../shared/data beside the workspace; see its README.md for where each
 file comes from). --check writes nothing and fails if a committed file is stale.";
@@ -108,6 +111,7 @@ const INPUTS: &[&str] = &[
     "errno.tsv",
     "syscalls.csv",
     "systemd-syscall-groups.tsv",
+    "rust-linux-targets.tsv",
 ];
 
 type Row = HashMap<String, String>;
@@ -807,6 +811,10 @@ fn generate(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, String> {
         writeln!(m, "#[rustfmt::skip]\npub mod {md};").unwrap();
     }
     files.insert(gen_dir.join("mod.rs"), m.into_bytes());
+    files.insert(
+        PathBuf::from("seccomp-bpf/src/generated/arches.rs"),
+        arches::render(dir)?.into_bytes(),
+    );
     let csv = std::fs::read(dir.join("syscalls.csv")).map_err(|e| format!("syscalls.csv: {e}"))?;
     files.insert(
         PathBuf::from("seccomp-compiler/tests/data/libseccomp-syscalls.csv"),
