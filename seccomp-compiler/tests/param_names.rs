@@ -314,6 +314,35 @@ fn each_clone_parameter_is_checked_in_the_slot_the_kernel_reads() {
 }
 
 #[test]
+fn compat_and_time32_twins_take_the_syscalls_own_names() {
+    // compat_sys_recvfrom(fd, buf, len, flags, addr, addrlen) (net/compat.c) is
+    // sys_recvfrom(fd, ubuf, size, flags, addr, addr_len) for 32-bit programs: one
+    // argument order, so x86_64's names; its classes stay 32 bits.
+    let p = Arch::X32.syscall("recvfrom").unwrap().params.unwrap();
+    assert_eq!(
+        p.iter().map(|p| p.name).collect::<Vec<_>>(),
+        ["fd", "ubuf", "size", "flags", "addr", "addr_len"]
+    );
+    assert_eq!(p[2].class, ParamClass::Uint32);
+    let bpf = build(
+        "recvfrom: size > 100 => errno(EPERM); default => allow;",
+        Arch::X32,
+    );
+    let nr = Arch::X32.syscall("recvfrom").unwrap().nr;
+    let eperm = Action::Errno(Arch::X32.errno("EPERM").unwrap());
+    assert_eq!(run(&bpf, Arch::X32, nr, [0, 0, 101, 0, 0, 0]), eperm);
+    assert_eq!(
+        run(&bpf, Arch::X32, nr, [0, 0, 1 << 32, 0, 0, 0]),
+        Action::Allow
+    );
+    // sys_utimes_time32(filename, t) (fs/utimes.c) is utimes(filename, utimes).
+    for arch in [Arch::X86, Arch::Arm, Arch::Mips, Arch::Mips64n32, Arch::Ppc] {
+        let p = arch.syscall("utimes").unwrap().params.unwrap();
+        assert_eq!(p[1].name, "utimes", "{arch}");
+    }
+}
+
+#[test]
 fn compat_entry_points_read_32_bit_values() {
     // compat_sys_ioctl(unsigned int fd, unsigned int cmd, compat_ulong_t arg) and
     // compat_sys_ptrace(compat_long_t request, compat_long_t pid, compat_long_t addr,
@@ -401,4 +430,52 @@ fn parisc_wrappers_keep_the_generic_names_and_explicit_halves() {
         ["fd", "buf", "count", "high", "low"]
     );
     assert_eq!(names(Arch::Parisc, "personality"), ["personality"]);
+}
+
+/// Syscalls whose parameters are as many as on x86_64 but named differently on
+/// some ABI, and why. Anything else with x86_64's count has x86_64's names, so a
+/// policy that names them compiles on every ABI.
+const OTHER_NAMES: &[(&str, &str)] = &[
+    (
+        "clone",
+        "the same five names in the ABI's own order (kernel/fork.c CONFIG_CLONE_BACKWARDS*)",
+    ),
+    (
+        "mmap",
+        "the last parameter is `off` in arch/x86 and arch/arm64 SYSCALL_DEFINE6(mmap) and \
+         `offset` in the riscv, loongarch, powerpc, mips and parisc functions",
+    ),
+];
+
+#[test]
+fn parameters_have_x86_64s_names_wherever_they_are_as_many() {
+    for &arch in Arch::ALL {
+        for sc in arch.table().syscalls {
+            let (Some(ps), Some(x)) = (
+                sc.params,
+                Arch::X86_64.syscall(sc.name).and_then(|s| s.params),
+            ) else {
+                continue;
+            };
+            if ps.len() != x.len() {
+                continue;
+            }
+            let names: Vec<&str> = ps.iter().map(|p| p.name).collect();
+            let want: Vec<&str> = x.iter().map(|p| p.name).collect();
+            if names == want {
+                continue;
+            }
+            assert!(
+                OTHER_NAMES.iter().any(|(n, _)| *n == sc.name),
+                "{arch} {}: {names:?}, x86_64 {want:?}",
+                sc.name
+            );
+            if sc.name == "clone" {
+                let (mut a, mut b) = (names.clone(), want.clone());
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{arch}");
+            }
+        }
+    }
 }

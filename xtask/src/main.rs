@@ -284,7 +284,7 @@ impl Data {
 
     /// The parameters of the kernel entry point `entry` on `abi`, in `args[]` order;
     /// `None` when its prototype is not in the data.
-    fn params(&self, abi: &str, entry: &str) -> Result<Option<Vec<Param>>, String> {
+    fn params(&self, abi: &str, syscall: &str, entry: &str) -> Result<Option<Vec<Param>>, String> {
         let raw = match self.entry_points.get(&(abi.to_owned(), entry.to_owned())) {
             Some(EntryPoint::Args(args)) => args.clone(),
             Some(EntryPoint::Function(f)) => match self.prototype(abi, f)? {
@@ -296,11 +296,48 @@ impl Data {
                 }
             },
             None => match self.prototype(abi, entry)? {
-                Some(raw) => raw,
+                Some(raw) => self.twin_names(abi, syscall, entry, raw)?,
                 None => return Ok(None),
             },
         };
         self.lay_out(abi, raw)
+    }
+
+    /// The names of `sys_SYSCALL` (`include/linux/syscalls.h`) for the parameters of
+    /// `entry` when `entry` is its compat or 32-bit-time twin (`compat_sys_recvfrom`,
+    /// `compat_sys_old_msgctl`, `sys_utimes_time32`, `sys_utime32`, …) with as many
+    /// parameters: a
+    /// syscall takes its arguments in one order on every ABI (the same 32-bit programs
+    /// run on a 32-bit kernel's `sys_*` and a 64-bit kernel's `compat_sys_*`), so the
+    /// twin's `buf`/`len`/`t` are `recvfrom`'s `ubuf`/`size`/`utimes`, and a policy
+    /// naming them compiles on every ABI. The classes stay the twin's own. A twin
+    /// with a different count (`compat_sys_preadv64(fd, vec, vlen, loff_t pos)`)
+    /// keeps its names.
+    fn twin_names(
+        &self,
+        abi: &str,
+        syscall: &str,
+        entry: &str,
+        raw: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>, String> {
+        let native = format!("sys_{syscall}");
+        let twin = entry.starts_with("compat_sys_")
+            || entry
+                .strip_prefix(native.as_str())
+                .is_some_and(|rest| matches!(rest, "32" | "_time32" | "_time64"));
+        if !twin || entry == native || !self.args.contains_key(&native) {
+            return Ok(raw);
+        }
+        match self.prototype(abi, &native)? {
+            Some(names) if names.len() == raw.len() && names.iter().all(|(n, _)| !n.is_empty()) => {
+                Ok(names
+                    .into_iter()
+                    .zip(raw)
+                    .map(|((name, _), (_, class))| (name, class))
+                    .collect())
+            }
+            _ => Ok(raw),
+        }
     }
 
     /// The declared parameters (name, class) of the kernel function `function` on
@@ -512,7 +549,7 @@ fn table(data: &Data, abi: &str) -> Result<Vec<Syscall>, String> {
         let params = if entry.is_empty() || entry == "sys_ni_syscall" {
             Some(Vec::new())
         } else {
-            data.params(abi, entry)?
+            data.params(abi, name, entry)?
         };
         out.push(Syscall {
             name: name.to_owned(),
@@ -974,7 +1011,7 @@ mod tests {
             abi_map: HashMap::new(),
             errno: Vec::new(),
         };
-        let e = data.params("mips", "__sys_clone").unwrap_err();
+        let e = data.params("mips", "clone", "__sys_clone").unwrap_err();
         assert!(e.contains("sys_clown"), "{e}");
     }
 }
