@@ -90,6 +90,52 @@ const KERNELS: &[Kernel] = &[
             cflags: &[],
         }],
     },
+    Kernel {
+        debarch: "ppc64el",
+        suite: "bookworm",
+        package: "linux-image-powerpc64le",
+        qemu: "qemu-system-ppc64",
+        qemu_package: "qemu-system-ppc",
+        machine: &["-M", "pseries", "-cpu", "POWER9", "-m", "1024", "-vga", "none"],
+        console: "hvc0",
+        tasks: &[Task {
+            arch: Arch::Ppc64le,
+            cc: "powerpc64le-linux-gnu-gcc",
+            cc_packages: "gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross",
+            cflags: &[],
+        }],
+    },
+    Kernel {
+        // Debian 12 has no riscv64 port; Debian 13's kernel boots with QEMU's OpenSBI.
+        debarch: "riscv64",
+        suite: "trixie",
+        package: "linux-image-riscv64",
+        qemu: "qemu-system-riscv64",
+        qemu_package: "qemu-system-misc opensbi",
+        machine: &["-M", "virt", "-m", "512"],
+        console: "ttyS0",
+        tasks: &[Task {
+            arch: Arch::Riscv64,
+            cc: "riscv64-linux-gnu-gcc",
+            cc_packages: "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross",
+            cflags: &[],
+        }],
+    },
+    Kernel {
+        debarch: "mips64el",
+        suite: "bookworm",
+        package: "linux-image-5kc-malta",
+        qemu: "qemu-system-mips64el",
+        qemu_package: "qemu-system-mips",
+        machine: &["-M", "malta", "-cpu", "5KEc", "-m", "512", "-vga", "none"],
+        console: "ttyS0",
+        tasks: &[Task {
+            arch: Arch::Mipsel64,
+            cc: "mips64el-linux-gnuabi64-gcc",
+            cc_packages: "gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross",
+            cflags: &[],
+        }],
+    },
 ];
 
 /// Writes to the test's standard error past libtest's capture: what was skipped and
@@ -997,7 +1043,7 @@ fn boot(k: &Kernel, image: &Path, initrd: &Path, log: &Path) -> String {
     let out = std::fs::File::create(log).expect("console log");
     let mut child = Command::new(k.qemu)
         .args(k.machine)
-        .args(["-nographic", "-no-reboot", "-kernel"])
+        .args(["-nographic", "-no-reboot", "-nic", "none", "-kernel"])
         .arg(image)
         .arg("-initrd")
         .arg(initrd)
@@ -1084,4 +1130,19 @@ fn arm64_kernel() {
 #[test]
 fn s390x_kernel() {
     run("s390x");
+}
+
+#[test]
+fn ppc64el_kernel() {
+    run("ppc64el");
+}
+
+#[test]
+fn riscv64_kernel() {
+    run("riscv64");
+}
+
+#[test]
+fn mips64el_kernel() {
+    run("mips64el");
 }
