@@ -96,7 +96,9 @@ const KERNELS: &[Kernel] = &[
         package: "linux-image-powerpc64le",
         qemu: "qemu-system-ppc64",
         qemu_package: "qemu-system-ppc",
-        machine: &["-M", "pseries", "-cpu", "POWER9", "-m", "1024", "-vga", "none"],
+        machine: &[
+            "-M", "pseries", "-cpu", "POWER9", "-m", "1024", "-vga", "none",
+        ],
         console: "hvc0",
         tasks: &[Task {
             arch: Arch::Ppc64le,
