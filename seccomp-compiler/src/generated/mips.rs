@@ -375,7 +375,7 @@ pub static SYSCALLS: &[Syscall] = &[
     Syscall { name: "sigpending", nr: 4073, params: Some(&[Param { name: "uset", class: Pointer }]) },
     Syscall { name: "sigprocmask", nr: 4126, params: Some(&[Param { name: "how", class: Int32 }, Param { name: "set", class: Pointer }, Param { name: "oset", class: Pointer }]) },
     Syscall { name: "sigreturn", nr: 4119, params: Some(&[]) },
-    Syscall { name: "sigsuspend", nr: 4072, params: None },
+    Syscall { name: "sigsuspend", nr: 4072, params: Some(&[Param { name: "uset", class: Pointer }]) },
     Syscall { name: "socket", nr: 4183, params: Some(&[Param { name: "family", class: Int32 }, Param { name: "type", class: Int32 }, Param { name: "protocol", class: Int32 }]) },
     Syscall { name: "socketcall", nr: 4102, params: Some(&[Param { name: "call", class: Int32 }, Param { name: "args", class: Pointer }]) },
     Syscall { name: "socketpair", nr: 4184, params: Some(&[Param { name: "family", class: Int32 }, Param { name: "type", class: Int32 }, Param { name: "protocol", class: Int32 }, Param { name: "usockvec", class: Pointer }]) },

@@ -397,7 +397,7 @@ pub static SYSCALLS: &[Syscall] = &[
     Syscall { name: "sigpending", nr: 73, params: Some(&[Param { name: "uset", class: Pointer }]) },
     Syscall { name: "sigprocmask", nr: 126, params: Some(&[Param { name: "how", class: Int32 }, Param { name: "set", class: Pointer }, Param { name: "oset", class: Pointer }]) },
     Syscall { name: "sigreturn", nr: 119, params: Some(&[]) },
-    Syscall { name: "sigsuspend", nr: 72, params: None },
+    Syscall { name: "sigsuspend", nr: 72, params: Some(&[Param { name: "unused1", class: Int32 }, Param { name: "unused2", class: Int32 }, Param { name: "mask", class: Ulong }]) },
     Syscall { name: "socket", nr: 359, params: Some(&[Param { name: "family", class: Int32 }, Param { name: "type", class: Int32 }, Param { name: "protocol", class: Int32 }]) },
     Syscall { name: "socketcall", nr: 102, params: Some(&[Param { name: "call", class: Int32 }, Param { name: "args", class: Pointer }]) },
     Syscall { name: "socketpair", nr: 360, params: Some(&[Param { name: "family", class: Int32 }, Param { name: "type", class: Int32 }, Param { name: "protocol", class: Int32 }, Param { name: "usockvec", class: Pointer }]) },
