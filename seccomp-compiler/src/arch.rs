@@ -234,4 +234,15 @@ mod tests {
             }
         }
     }
+
+    /// The program's split of the numbers sharing an `AUDIT_ARCH` (x86_64 and x32)
+    /// is the descriptions' on every number an ABI can have.
+    #[test]
+    fn the_program_splits_numbers_as_the_descriptions_say() {
+        for n in [0, 39, 0x3fff_ffff, 0x4000_0000, 0x4000_0027, 0x7fff_ffff] {
+            for a in [Arch::X86_64, Arch::X32] {
+                assert_eq!(crate::lower::owns(a, n), a.info().owns(n), "{a} {n:#x}");
+            }
+        }
+    }
 }

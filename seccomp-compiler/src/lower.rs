@@ -62,26 +62,25 @@ pub(crate) fn owns(arch: Arch, nr: u32) -> bool {
     }
 }
 
+/// The mips ABIs of each byte order.
+const MIPS_BIG: [Arch; 3] = [Arch::Mips, Arch::Mips64, Arch::Mips64n32];
+const MIPS_LITTLE: [Arch; 3] = [Arch::Mipsel, Arch::Mipsel64, Arch::Mipsel64n32];
+
 /// The mips ABI whose numbers `nr` is, among the ABIs of `task`'s byte order:
 /// o32's are 4000–4999, n64's 5000–5999, n32's 6000–6999 (`__NR_O32_Linux`,
 /// `__NR_64_Linux`, `__NR_N32_Linux` in arch/mips/include/uapi/asm/unistd.h, each
-/// table shorter than 1000). `None` for a number of no mips ABI, and for `task`s of
-/// other architectures.
+/// table shorter than 1000), as the generated ABI descriptions say
+/// ([`Arch::info`], `nr_first..=nr_last`). `None` for a number of no mips ABI, and
+/// for `task`s of other architectures.
 fn mips_numbers(task: Arch, nr: u32) -> Option<Arch> {
-    let big = match task {
-        Arch::Mips | Arch::Mips64 | Arch::Mips64n32 => true,
-        Arch::Mipsel | Arch::Mipsel64 | Arch::Mipsel64n32 => false,
-        _ => return None,
+    let family = if MIPS_BIG.contains(&task) {
+        MIPS_BIG
+    } else if MIPS_LITTLE.contains(&task) {
+        MIPS_LITTLE
+    } else {
+        return None;
     };
-    Some(match (nr, big) {
-        (4000..5000, true) => Arch::Mips,
-        (4000..5000, false) => Arch::Mipsel,
-        (5000..6000, true) => Arch::Mips64,
-        (5000..6000, false) => Arch::Mipsel64,
-        (6000..7000, true) => Arch::Mips64n32,
-        (6000..7000, false) => Arch::Mipsel64n32,
-        _ => return None,
-    })
+    family.into_iter().find(|a| a.info().owns(nr))
 }
 
 /// Whether a task of ABI `task` that makes a syscall by a number of ABI `other`
@@ -145,8 +144,13 @@ fn dispatch(
     group: &[&AbiRules],
     bad_arch: NodeId,
 ) -> Vec<(u32, NodeId)> {
-    let mut bounds: BTreeSet<u32> = [0, 4000, 5000, 6000, 7000, X32_SYSCALL_BIT, u32::MAX]
+    let mut bounds: BTreeSet<u32> = [0, X32_SYSCALL_BIT, u32::MAX]
         .into_iter()
+        .chain(
+            MIPS_BIG
+                .iter()
+                .flat_map(|a| [a.info().nr_first, a.info().nr_last + 1]),
+        )
         .collect();
     for abi in group {
         let numbers = abi

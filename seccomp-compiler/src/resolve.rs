@@ -1210,17 +1210,23 @@ const IPC: Multiplexer = Multiplexer {
 
 /// The numbers an ABI marks as its own with an offset, which no other ABI's
 /// syscalls use: x32's have `__X32_SYSCALL_BIT` (arch/x86/include/asm/unistd.h; from
-/// 0x4000_0000 up, as the program splits them, see `lower::owns`), mips's start at
-/// `__NR_O32_Linux` 4000, `__NR_64_Linux` 5000 and `__NR_N32_Linux` 6000 and span
-/// 1000 numbers each (arch/mips/include/uapi/asm/unistd.h).
+/// 0x4000_0000 up, as the program splits them, see `lower::owns`: the negative
+/// numbers past the ABI's own range, which no ABI has, go with x32 except −1), mips's
+/// start at `__NR_O32_Linux` 4000, `__NR_64_Linux` 5000 and `__NR_N32_Linux` 6000 and
+/// span 1000 numbers each (arch/mips/include/uapi/asm/unistd.h) — the ranges of the
+/// generated ABI descriptions ([`Arch::info`]).
 fn marked_numbers(a: Arch) -> Option<core::ops::Range<u32>> {
-    Some(match a {
-        Arch::X32 => X32_SYSCALL_BIT..u32::MAX,
-        Arch::Mips | Arch::Mipsel => 4000..5000,
-        Arch::Mips64 | Arch::Mipsel64 => 5000..6000,
-        Arch::Mips64n32 | Arch::Mipsel64n32 => 6000..7000,
-        _ => return None,
-    })
+    let info = a.info();
+    match a {
+        Arch::X32 => Some(info.nr_first..u32::MAX),
+        Arch::Mips
+        | Arch::Mipsel
+        | Arch::Mips64
+        | Arch::Mipsel64
+        | Arch::Mips64n32
+        | Arch::Mipsel64n32 => Some(info.nr_first..info.nr_last + 1),
+        _ => None,
+    }
 }
 
 /// Whether a raw number in a rule can be one of `a`'s: in its marked range if it has
@@ -1454,5 +1460,36 @@ fn add_group_rule(rules: &mut Vec<Rule>, rule: Rule) {
         rules.push(rule);
     } else if !rules.iter().any(|r| r.predicate.is_none()) {
         rules.push(rule);
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::{Arch, holds_number};
+
+    /// On every number an ABI can have (the kernel's `int` nr, 0 to 0x7fff_ffff),
+    /// whether a raw number can be an ABI's is what the generated ABI description
+    /// says it owns; checked at every edge of every ABI's range.
+    #[test]
+    fn raw_numbers_are_held_as_the_abi_descriptions_say() {
+        let edges: Vec<u32> = Arch::ALL
+            .iter()
+            .flat_map(|a| {
+                let i = a.info();
+                [
+                    i.nr_first.saturating_sub(1),
+                    i.nr_first,
+                    i.nr_last,
+                    i.nr_last + 1,
+                ]
+            })
+            .filter(|&n| n <= 0x7fff_ffff)
+            .collect();
+        for &a in Arch::ALL {
+            for &n in &edges {
+                assert_eq!(holds_number(a, n), a.info().owns(n), "{a} {n:#x}");
+            }
+        }
+        assert_eq!(Arch::X32.info().nr_first, crate::arch::X32_SYSCALL_BIT);
     }
 }
