@@ -131,12 +131,26 @@ const KERNELS: &[Kernel] = &[
         qemu_package: "qemu-system-mips",
         machine: &["-M", "malta", "-cpu", "5KEc", "-m", "512", "-vga", "none"],
         console: "ttyS0",
-        tasks: &[Task {
-            arch: Arch::Mipsel64,
-            cc: "mips64el-linux-gnuabi64-gcc",
-            cc_packages: "gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross",
-            cflags: &[],
-        }],
+        tasks: &[
+            Task {
+                arch: Arch::Mipsel64,
+                cc: "mips64el-linux-gnuabi64-gcc",
+                cc_packages: "gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross",
+                cflags: &[],
+            },
+            Task {
+                arch: Arch::Mipsel64n32,
+                cc: "mips64el-linux-gnuabi64-gcc",
+                cc_packages: "gcc-mips64el-linux-gnuabi64 libc6-dev-mipsn32-mips64el-cross libn32gcc-12-dev-mips64el-cross",
+                cflags: &["-mabi=n32"],
+            },
+            Task {
+                arch: Arch::Mipsel,
+                cc: "mipsel-linux-gnu-gcc",
+                cc_packages: "gcc-mipsel-linux-gnu libc6-dev-mipsel-cross",
+                cflags: &[],
+            },
+        ],
     },
 ];
 
@@ -489,14 +503,21 @@ fn seen_nr(task: Arch, nr: u32) -> u32 {
     }
 }
 
-/// The argument registers as `seccomp_data.args` holds them: the harness passes
-/// each value as a C `long`, which on a 32-bit ABI keeps the low word, and the
-/// kernel zero-extends the 32-bit registers of such a task.
-fn seen_args(task: Arch, args: [u64; 6]) -> [u64; 6] {
-    if task.table().reg_bits == 32 {
-        args.map(|a| a & 0xffff_ffff)
-    } else {
-        args
+/// The argument registers as `seccomp_data.args` holds them. The harness passes
+/// each value as a C `long` (n32: all 64 bits, guest.c's `call6`), which on a
+/// 32-bit ABI keeps the low word. An arm task's registers reach `args` zero-extended
+/// (arm64's `syscall_get_arguments` copies `regs[]`, whose high halves are zero in
+/// AArch32). An o32 task's on a 64-bit mips kernel are sign-extended: `args[0..4]`
+/// are the 64-bit `regs[4..8]`, which hold a 32-bit task's values sign-extended, and
+/// `args[4..6]` are read from the user stack as `int` (`mips_get_syscall_arg`,
+/// arch/mips/include/asm/syscall.h).
+fn seen_args(task: Arch, kernel_bits: u8, args: [u64; 6]) -> [u64; 6] {
+    match (task.table().reg_bits, task) {
+        (32, Arch::Mipsel | Arch::Mips) if kernel_bits == 64 => {
+            args.map(|a| i64::from(a as u32 as i32) as u64)
+        }
+        (32, _) => args.map(|a| a & 0xffff_ffff),
+        _ => args,
     }
 }
 
@@ -784,6 +805,7 @@ fn kernel(k: &Kernel) -> (PathBuf, String) {
 fn draw(
     rng: &mut Rng,
     task: Arch,
+    kernel_bits: u8,
     others: &[Arch],
     n: usize,
     progs: &mut Vec<Compiled>,
@@ -845,7 +867,7 @@ fn draw(
                 nr: seen as i32,
                 arch: task.audit_arch(),
                 instruction_pointer: 0,
-                args: seen_args(task, args),
+                args: seen_args(task, kernel_bits, args),
             };
             let action = interp::evaluate(&p.resolved, &data).expect("no symbols");
             let sim = Action::from_ret(simulate(&p.bpf, &data, p.arch.endian()).expect("runs"));
@@ -910,7 +932,8 @@ fn run_kernel(k: &Kernel, asked: &[Arch]) {
         let mut rng = Rng(0x9e_0000 + seed * 0x1_0000 + t.arch as u64);
         let mut progs = Vec::new();
         let want = if asked.contains(&t.arch) { n } else { 0 };
-        let cases = draw(&mut rng, t.arch, &others, want, &mut progs);
+        let kernel_bits = k.tasks[0].arch.table().reg_bits;
+        let cases = draw(&mut rng, t.arch, kernel_bits, &others, want, &mut progs);
         let bin = harness(t);
         cpio.entry(
             &if i == 0 {

@@ -133,6 +133,40 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
     spin();
 }
 
+#if defined(__mips__) && _MIPS_SIM == _ABIN32
+/* n32's registers are 64 bits but its C `long` is 32: syscall() would pass each
+ * value sign-extended from its low word, so the call is made here with all 64
+ * bits (v0 the number, a0..a5 the arguments, a3 the error flag on return). */
+static long call6(long long nr, const uint64_t *a, int *err) {
+    register long long v0 __asm__("$2") = nr;
+    register long long r4 __asm__("$4") = (long long)a[0];
+    register long long r5 __asm__("$5") = (long long)a[1];
+    register long long r6 __asm__("$6") = (long long)a[2];
+    register long long r7 __asm__("$7") = (long long)a[3];
+    register long long r8 __asm__("$8") = (long long)a[4];
+    register long long r9 __asm__("$9") = (long long)a[5];
+    __asm__ volatile("syscall"
+                     : "+r"(v0), "+r"(r7)
+                     : "r"(r4), "r"(r5), "r"(r6), "r"(r8), "r"(r9)
+                     : "$1", "$3", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
+                       "hi", "lo", "memory");
+    if (r7) {
+        *err = (int)v0;
+        return -1;
+    }
+    *err = 0;
+    return (long)v0;
+}
+#else
+static long call6(long long nr, const uint64_t *a, int *err) {
+    errno = 0;
+    long r = syscall((long)nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4],
+                     (long)a[5]);
+    *err = r == -1 ? errno : 0;
+    return r;
+}
+#endif
+
 static int install(int use_prctl, struct sock_fprog *fp) {
     if (use_prctl)
         return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fp, 0, 0);
@@ -164,10 +198,9 @@ static void *worker(void *unused) {
         rep->step = 2;
     } else {
         rep->state = STARTED;
-        errno = 0;
-        long r = syscall((long)c->nr, (long)c->args[0], (long)c->args[1], (long)c->args[2],
-                         (long)c->args[3], (long)c->args[4], (long)c->args[5]);
-        rep->err = r == -1 ? errno : 0;
+        int err;
+        long r = call6(c->nr, c->args, &err);
+        rep->err = err;
         rep->ret = r;
         __atomic_store_n(&rep->state, RETURNED, __ATOMIC_SEQ_CST);
         spin();
