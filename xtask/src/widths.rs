@@ -7,8 +7,9 @@
 //! gets the 32-bit class, so that the compiler compares exactly the bits the kernel
 //! uses. Both files are checked against the tables: a row that names a syscall,
 //! entry point or parameter that does not exist is an error, and so is a
-//! `long`/`unsigned long` parameter of an ABI with 64-bit registers that the audit
-//! does not cover.
+//! `long`/`unsigned long` parameter that the audit does not cover (named by a table
+//! of an ABI with 64-bit registers, or in a prototype of `syscall-args.tsv` that a
+//! table calls).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -90,7 +91,8 @@ fn check_exists(
 /// # Errors
 ///
 /// A malformed row, a row naming nothing, two rows for one parameter, or a
-/// `long`/`unsigned long` parameter of a 64-bit-register ABI without a row.
+/// `long`/`unsigned long` parameter without a row: one a table names on a
+/// 64-bit-register ABI, or one of a `syscall-args.tsv` prototype that a table calls.
 pub fn apply(data: &Data, tables: &mut [(&str, Vec<Syscall>)]) -> Result<(), String> {
     let entry_of = entries(data);
     let rows = read_tsv(&data_dir().join(WIDTHS))?;
@@ -159,9 +161,28 @@ pub fn apply(data: &Data, tables: &mut [(&str, Vec<Syscall>)]) -> Result<(), Str
             }
         }
     }
+    // Every long/ulong prototype parameter of an entry point some table calls has a
+    // verdict too, on whatever ABI (32-bit ones included).
+    let called: BTreeSet<&str> = entry_of.values().copied().collect();
+    for (function, conds) in &data.args {
+        if !called.contains(function.as_str()) {
+            continue;
+        }
+        for r in conds.values().flatten() {
+            let (param, class) = (col(r, "arg_name"), col(r, "class"));
+            if matches!(class, "long" | "ulong")
+                && !verdicts.keys().any(|(_, p, e)| p == param && e == function)
+            {
+                unaudited.insert(format!(
+                    "{} {param} ({function}) in syscall-args.tsv",
+                    col(r, "syscall")
+                ));
+            }
+        }
+    }
     if !unaudited.is_empty() {
         return Err(format!(
-            "parameters declared long/unsigned long on 64-bit-register ABIs without a verdict in xtask/data/{WIDTHS} (read the kernel function and add a row):\n  {}",
+            "parameters declared long/unsigned long without a verdict in xtask/data/{WIDTHS} (read the kernel function and add a row):\n  {}",
             unaudited.into_iter().collect::<Vec<_>>().join("\n  ")
         ));
     }

@@ -217,7 +217,7 @@ pub static SYSCALLS: &[Syscall] = &[
     Syscall { name: "mlock2", nr: 376, params: Some(&[Param { name: "start", class: Ulong }, Param { name: "len", class: Ulong }, Param { name: "flags", class: Int32 }]) },
     Syscall { name: "mlockall", nr: 152, params: Some(&[Param { name: "flags", class: Int32 }]) },
     Syscall { name: "mmap", nr: 90, params: Some(&[Param { name: "arg", class: Pointer }]) },
-    Syscall { name: "mmap2", nr: 192, params: Some(&[Param { name: "addr", class: Ulong }, Param { name: "len", class: Ulong }, Param { name: "prot", class: Ulong }, Param { name: "flags", class: Ulong }, Param { name: "fd", class: Ulong }, Param { name: "pgoff", class: Ulong }]) },
+    Syscall { name: "mmap2", nr: 192, params: Some(&[Param { name: "addr", class: Ulong }, Param { name: "len", class: Ulong }, Param { name: "prot", class: Ulong }, Param { name: "flags", class: Ulong }, Param { name: "fd", class: Uint32 }, Param { name: "pgoff", class: Ulong }]) },
     Syscall { name: "modify_ldt", nr: 123, params: Some(&[Param { name: "func", class: Int32 }, Param { name: "ptr", class: Pointer }, Param { name: "bytecount", class: Ulong }]) },
     Syscall { name: "mount", nr: 21, params: Some(&[Param { name: "dev_name", class: Pointer }, Param { name: "dir_name", class: Pointer }, Param { name: "type", class: Pointer }, Param { name: "flags", class: Ulong }, Param { name: "data", class: Pointer }]) },
     Syscall { name: "mount_setattr", nr: 442, params: Some(&[Param { name: "dfd", class: Int32 }, Param { name: "path", class: Pointer }, Param { name: "flags", class: Uint32 }, Param { name: "uattr", class: Pointer }, Param { name: "usize", class: Ulong }]) },
