@@ -60,6 +60,14 @@ pub enum Error {
         /// The largest value it admits.
         max: i128,
     },
+    /// [`Listener::take_from`](crate::Listener::take_from) failed: `call` is
+    /// `pidfd_open` or `pidfd_getfd`.
+    TakeFd {
+        /// The syscall that failed.
+        call: &'static str,
+        /// Its errno.
+        errno: i32,
+    },
     /// `seccomp(SECCOMP_SET_MODE_STRICT)` failed with this errno.
     Strict {
         /// The errno.
@@ -111,6 +119,17 @@ impl fmt::Display for Error {
             Error::UnknownParameter { position } => write!(f, "value #{position} of the bind list names no parameter of this policy, or one given already"),
             Error::ParameterOutOfRange { name, min, max } => {
                 write!(f, "the value of `${name}` does not fit: it must be from {} to {}", Wide(min), Wide(max))
+            }
+            Error::TakeFd { call, errno } => {
+                let why = match errno {
+                    libc::ENOSYS if call == "pidfd_getfd" => ": this kernel has no pidfd_getfd (Linux 5.6+)",
+                    libc::ENOSYS => ": this kernel has no pidfd_open (Linux 5.3+)",
+                    libc::EPERM => ": ptrace access to the process is denied (Yama's kernel.yama.ptrace_scope is 2 or 3, or the process is not ours)",
+                    libc::ESRCH => ": the process is gone",
+                    libc::EBADF => ": the process has no such descriptor",
+                    _ => "",
+                };
+                write!(f, "{call} failed (errno {errno}){why}")
             }
             Error::Strict { errno } => write!(f, "entering seccomp strict mode failed (errno {errno})"),
             Error::InvalidErrno { value } => write!(f, "{value} is not an errno: an errno is from 1 to 4095 (a syscall answered with 0 or with a value outside -4095..=-1 succeeds)"),

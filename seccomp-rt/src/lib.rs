@@ -36,7 +36,7 @@ pub use errno::Errno;
 pub use error::Error;
 pub use filter::{AUDIT_ARCH, Filter};
 pub use install::Installer;
-pub use notify::{Listener, Notification, NotifyFilter, Response};
+pub use notify::{Listener, Notification, NotifyFilter, Readiness, Response};
 pub use seccomp_bpf::ret::Action;
 pub use seccomp_bpf::{CheckError, Endian, SeccompData, SockFilter};
 pub use template::Template;

@@ -276,6 +276,84 @@ impl Listener {
     }
 }
 
+/// What [`Listener::wait`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// A notification can be received: [`Listener::recv`] does not block.
+    Ready,
+    /// No task uses the filter any more (every one has exited and been reaped):
+    /// no notification will ever come (Linux 5.8+; older kernels never say so).
+    HungUp,
+    /// The time given passed with neither.
+    TimedOut,
+}
+
+impl Listener {
+    /// Takes a copy of the listener descriptor `fd` of process `pid`
+    /// (`pidfd_open`, Linux 5.3, then `pidfd_getfd`, Linux 5.6). The kernel allows
+    /// it where `ptrace` attaching would be allowed: for a parent on its child
+    /// under Yama's `ptrace_scope` 0 or 1, not under 2 or 3 without
+    /// `CAP_SYS_PTRACE`.
+    ///
+    /// This is how a parent supervises a child that installed a `notify` filter
+    /// itself (after `fork`, before `exec`): the child's next syscall waits for the
+    /// parent, so the descriptor is still there to take.
+    ///
+    /// ```no_run
+    /// # let (child, fd) = (1234, 3);
+    /// let listener = seccomp_rt::Listener::take_from(child, fd)?;
+    /// let n = listener.recv()?;
+    /// listener.respond(n.id, seccomp_rt::Response::Continue)?;
+    /// # Ok::<(), seccomp_rt::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `TakeFd { call, errno }`: `ENOSYS` from `pidfd_getfd` on kernels before
+    /// 5.6 (from `pidfd_open` before 5.3), `EPERM` when ptrace access is denied,
+    /// `ESRCH` when the process is gone, `EBADF` when it has no such descriptor.
+    /// The descriptor is not checked to be a listener: see [`Listener::from_raw_fd`].
+    pub fn take_from(pid: i32, fd: i32) -> Result<Listener, Error> {
+        sys::take_fd(pid, fd)
+            .map(|fd| Listener { fd })
+            .map_err(|(call, errno)| Error::TakeFd { call, errno })
+    }
+
+    /// Waits up to `timeout_ms` milliseconds (negative: without limit) for a
+    /// notification to be ready or for the filter to lose its last task.
+    ///
+    /// ```no_run
+    /// # fn f(l: &seccomp_rt::Listener) -> Result<(), seccomp_rt::Error> {
+    /// use seccomp_rt::Readiness;
+    /// loop {
+    ///     match l.wait(100)? {
+    ///         Readiness::Ready => {
+    ///             let n = l.recv()?;
+    ///             let _ = l.respond(n.id, seccomp_rt::Response::Continue);
+    ///         }
+    ///         Readiness::HungUp => break,
+    ///         Readiness::TimedOut => {}
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Listener { errno }` from `poll` (`EINTR`).
+    pub fn wait(&self, timeout_ms: i32) -> Result<Readiness, Error> {
+        let revents =
+            sys::poll_in(self.fd, timeout_ms).map_err(|errno| Error::Listener { errno })?;
+        Ok(if revents & libc::POLLIN != 0 {
+            Readiness::Ready
+        } else if revents != 0 {
+            Readiness::HungUp
+        } else {
+            Readiness::TimedOut
+        })
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
         sys::close(self.fd);

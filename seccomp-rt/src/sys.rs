@@ -479,3 +479,43 @@ pub unsafe fn set_return_value(context: *mut libc::c_void, value: i64) -> bool {
     #[allow(unreachable_code)]
     false
 }
+
+/// `pidfd_open(pid, 0)` then `pidfd_getfd(pidfd, fd, 0)`: a duplicate of another
+/// process's descriptor; `Err((call, errno))` names the call that failed.
+pub fn take_fd(pid: i32, fd: i32) -> Result<i32, (&'static str, i32)> {
+    // SAFETY: pidfd_open takes integers and returns a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        return Err(("pidfd_open", errno()));
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let pidfd = pidfd as i32;
+    // SAFETY: pidfd_getfd takes integers and returns a new descriptor or -1.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) };
+    let e = errno();
+    close(pidfd);
+    if r < 0 {
+        Err(("pidfd_getfd", e))
+    } else {
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(r as i32)
+    }
+}
+
+/// `poll` on one descriptor for reading; `Ok(revents)`, 0 on timeout.
+pub fn poll_in(fd: i32, timeout_ms: i32) -> Result<i16, i32> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&raw mut p, 1, timeout_ms) };
+    if r < 0 {
+        Err(errno())
+    } else if r == 0 {
+        Ok(0)
+    } else {
+        Ok(p.revents)
+    }
+}
