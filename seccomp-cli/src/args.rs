@@ -56,6 +56,8 @@ Commands:
   stats POLICY_FILE     program length, instructions executed, action-cache coverage
   check POLICY_FILE     compile for every ABI (or one): a line each, ok or the first error
   groups [NAME]         the syscall groups (`@name`), or one group's members on an ABI
+  learn -- CMD [ARGS…]  run a command, record its syscalls, write the policy it needs
+  run POLICY -- CMD     run a command under a policy
   help [COMMAND]        this text, or a command's
 
 Options:
@@ -338,7 +340,7 @@ pub(crate) fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Parsed,
 fn unknown_command(name: &str) -> String {
     format!(
         "unknown command `{name}`; the commands are `compile`, `disasm`, `simulate`, `stats`, \
-         `check` and `groups`"
+         `check`, `groups`, `learn` and `run`"
     )
 }
 

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod learn;
 mod report;
 
 use std::fmt::Write as _;
@@ -25,6 +26,14 @@ fn main() -> ExitCode {
         .skip(1)
         .map(|a| a.into_string())
         .collect();
+    if let Ok(args) = &args
+        && let Some(result) = learn::dispatch(args)
+    {
+        return match result {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => exit_code(Err(e)),
+        };
+    }
     let result = match args
         .map_err(|a| Failure::Usage(format!("{} is not UTF-8", a.to_string_lossy()), None))
     {
@@ -37,6 +46,10 @@ fn main() -> ExitCode {
         Ok(Parsed::Version) => emit(format!("seccompc {}\n", env!("CARGO_PKG_VERSION")).as_bytes()),
         Err(e) => Err(e),
     };
+    exit_code(result)
+}
+
+fn exit_code(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg, command)) => {
@@ -66,7 +79,7 @@ pub(crate) enum Failure {
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.
-fn emit(bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn emit(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Error(format!(
