@@ -62,6 +62,7 @@ fn low_page() -> &'static mut [u32; 1024] {
 const I386_SOCKETCALL: u32 = 102;
 const I386_SOCKET: u32 = 359;
 const SYS_SOCKET: u32 = 1;
+const SYS_ACCEPT: u32 = 5;
 const SYS_SOCKETPAIR: u32 = 8;
 const SYS_SETSOCKOPT: u32 = 14;
 
@@ -82,8 +83,7 @@ static WITH_I386: Filter =
     seccomp! { arch: x86_64, x86; getpid => errno(EPERM); default => allow; };
 static WITH_X32: Filter =
     seccomp! { arch: x86_64, x32; getpid => errno(EACCES); default => allow; };
-static DENY_SOCKET: Filter =
-    seccomp! { arch: x86_64, x86; socket => errno(EPERM); default => allow; };
+static DENY_SOCKET: Filter = seccomp! { arch: x86_64, x86; socket => errno(EPERM); accept? => errno(EACCES); default => allow; };
 static DENY_SETSOCKOPT_CALL: Filter = seccomp! {
     arch: x86_64, x86;
     socketcall?: call == 14 => errno(EACCES);
@@ -133,9 +133,12 @@ fn socket_through_socketcall() {
     let mux = int80_3(I386_SOCKETCALL, SYS_SOCKET, args, 0);
     let direct = int80_3(I386_SOCKET, 1, 1, 0);
     let pair = int80_3(I386_SOCKETCALL, SYS_SOCKETPAIR, args + 16, 0);
+    // i386 has no accept syscall: only socketcall(SYS_ACCEPT) makes it.
+    page[12..15].copy_from_slice(&[u32::MAX, 0, 0]);
+    let accept = int80_3(I386_SOCKETCALL, SYS_ACCEPT, args + 48, 0);
     let (native, e) = raw(libc::SYS_socket);
     say(&format!(
-        "socketcall(SYS_SOCKET) {mux}, socket {direct}, socketcall(SYS_SOCKETPAIR) {pair}, x86_64 socket {native} errno {e}\n"
+        "socketcall(SYS_SOCKET) {mux}, socket {direct}, socketcall(SYS_SOCKETPAIR) {pair}, socketcall(SYS_ACCEPT) {accept}, x86_64 socket {native} errno {e}\n"
     ));
 }
 
@@ -296,15 +299,16 @@ fn a_denied_socket_is_denied_through_socketcall_too() {
         assert_eq!(
             text,
             format!(
-                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) 0, {native}\n",
-                e = libc::EPERM
+                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) 0, socketcall(SYS_ACCEPT) -{a}, {native}\n",
+                e = libc::EPERM,
+                a = libc::EACCES
             )
         );
     } else {
         assert_eq!(
             text,
             format!(
-                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) -{e}, {native}\n",
+                "socketcall(SYS_SOCKET) -{e}, socket -{e}, socketcall(SYS_SOCKETPAIR) -{e}, socketcall(SYS_ACCEPT) -{e}, {native}\n",
                 e = libc::ENOSYS
             )
         );

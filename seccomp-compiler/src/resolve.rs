@@ -296,7 +296,7 @@ impl Resolver {
             unknown,
             syscalls: explicit,
         };
-        self.multiplexers(&mut rules, arch == s.admitted[0]);
+        self.multiplexers(&mut rules, ast, arch == s.admitted[0]);
         rules
     }
 
@@ -897,7 +897,7 @@ impl Resolver {
     /// - A direct call whose rules check arguments cannot be translated: it is an
     ///   error unless the multiplexer's rules deny that call, whatever its other
     ///   arguments.
-    fn multiplexers(&mut self, rules: &mut AbiRules, native: bool) {
+    fn multiplexers(&mut self, rules: &mut AbiRules, ast: &ast::Policy, native: bool) {
         let arch = rules.arch;
         // How a rule on the multiplexer is written: optional where the target lacks it.
         let q = if native { "" } else { "?" };
@@ -933,25 +933,61 @@ impl Resolver {
                 })
             };
 
-            // Unconditional rules on direct calls, onto the multiplexer.
-            let mut added = Vec::new();
+            // The unconditional rules of direct calls, and the `name?` rules of the
+            // operations this ABI makes only through the multiplexer (x86 has no
+            // `accept`, `send`, `recv`, `semop`: socketcall and ipc make them).
+            let mut carried: Vec<(&SubCall, Action, Span)> = Vec::new();
             for sub in mux.calls.iter().filter(|s| s.exact) {
-                let Some(direct) = arch.syscall(sub.direct) else {
+                if let Some(direct) = arch.syscall(sub.direct) {
+                    if let Some(
+                        [
+                            Rule {
+                                predicate: None,
+                                action,
+                                span,
+                            },
+                        ],
+                    ) = rules.syscalls.get(&direct.nr).map(|r| &r.rules[..])
+                    {
+                        carried.push((sub, *action, *span));
+                    }
                     continue;
-                };
-                let Some(
-                    [
-                        Rule {
-                            predicate: None,
-                            action,
-                            span,
-                        },
-                    ],
-                ) = rules.syscalls.get(&direct.nr).map(|r| &r.rules[..])
-                else {
+                }
+                let first = ast.statements.iter().find_map(|st| match st {
+                    Statement::Rule(r) => match &r.target {
+                        Target::Syscall {
+                            name,
+                            optional: true,
+                        } if name.name == sub.direct => Some((r, name.span)),
+                        _ => None,
+                    },
+                    _ => None,
+                });
+                let Some((r, span)) = first else { continue };
+                let action = r
+                    .action
+                    .as_ref()
+                    .map_or(Action::Allow, |a| self.action(a, arch));
+                if r.predicate.is_none() {
+                    carried.push((sub, action, span));
                     continue;
-                };
-                let (action, span) = (*action, *span);
+                }
+                let through = outcome(
+                    rules.syscalls.get(&mux_sc.nr),
+                    &calls_of(sub.nr),
+                    Some(rules.default),
+                );
+                if let Some(a) = through.actions.iter().find(|a| passes(**a)) {
+                    self.error(
+                        Diagnostic::error(span, format!("checking the arguments of `{}` leaves a bypass on {arch}: there it exists only as a call of `{}` (call {}, `{}`), whose arguments are behind a pointer the filter cannot read, and this policy lets that call through ({a})", sub.direct, mux.name, sub.nr, sub.call))
+                            .with_help(format!("deny that call of the multiplexer on {arch}, e.g. `{m}{q}: call == {n} => errno(ENOSYS);`, or do not check the arguments of `{d}`", m = mux.name, n = sub.nr, d = sub.direct)),
+                    );
+                }
+            }
+
+            // Onto the multiplexer.
+            let mut added = Vec::new();
+            for (sub, action, span) in carried {
                 let own = outcome(rules.syscalls.get(&mux_sc.nr), &calls_of(sub.nr), None);
                 if own.actions.is_empty() {
                     added.push(Rule {

@@ -490,6 +490,48 @@ fn the_multiplexers_own_rules_are_kept_and_never_contradicted() {
 }
 
 #[test]
+fn operations_only_the_multiplexer_makes_follow_their_optional_rules() {
+    // x86 has no direct accept, send, recv or semop: socketcall and ipc make them.
+    let eperm = Action::Errno(1);
+    for arch in multiplexing() {
+        let bpf = build(
+            "accept? => errno(EPERM); send? => errno(EPERM); semop? => errno(EPERM); default => allow;",
+            arch,
+        );
+        let audit = arch.audit_arch();
+        let call =
+            |name: &str, arg0: u64| run(&bpf, arch, audit, nr(arch, name), [arg0, 0, 0, 0, 0, 0]);
+        for (sub, direct) in [(5, "accept"), (9, "send")] {
+            assert_eq!(call("socketcall", sub), eperm, "{arch} {direct}");
+            if arch.syscall(direct).is_some() {
+                assert_eq!(call(direct, 0), eperm, "{arch} {direct}");
+            }
+        }
+        assert_eq!(call("socketcall", 10), Action::Allow, "{arch}");
+        assert_eq!(call("ipc", 1), eperm, "{arch}");
+        assert_eq!(call("ipc", 2), Action::Allow, "{arch}");
+        // Their arguments cannot be checked where only the multiplexer makes them.
+        let src = "accept?: fd == 3 => errno(EPERM); default => allow;";
+        if arch.syscall("accept").is_some() {
+            continue;
+        }
+        let e = errors(src, arch);
+        assert!(
+            e[0].contains("leaves a bypass") && e[0].contains("SYS_ACCEPT"),
+            "{arch}: {e:?}"
+        );
+        build(
+            "accept?: fd == 3 => errno(EPERM); socketcall: call == 5 => errno(ENOSYS); default => allow;",
+            arch,
+        );
+    }
+    build(
+        "accept?: fd == 3 => errno(EPERM); default => allow;",
+        Arch::X86_64,
+    );
+}
+
+#[test]
 fn argument_checks_are_refused_only_where_the_multiplexer_lets_that_call_through() {
     for arch in multiplexing() {
         // SYS_SETSOCKOPT is denied through the multiplexer, which may make the others.
