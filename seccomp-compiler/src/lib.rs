@@ -25,6 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod aliases;
 pub mod arch;
 pub mod asm;
 pub mod codegen;

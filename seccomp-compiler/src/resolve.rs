@@ -758,7 +758,12 @@ impl Resolver {
                 );
                 return None;
             };
-            let Some(i) = ps.iter().position(|p| p.name == o.arg.name) else {
+            // The kernel's name, or the man page's where it differs (`socket`'s
+            // `domain` is the kernel's `family`): the same slot either way.
+            let position = |n: &str| ps.iter().position(|p| p.name == n);
+            let found = position(&o.arg.name)
+                .or_else(|| crate::aliases::kernel_name(name, &o.arg.name).and_then(position));
+            let Some(i) = found else {
                 let names: Vec<String> = ps.iter().map(|p| format!("`{}`", p.name)).collect();
                 let mut msg = format!("`{}` is not a parameter of {shown}", o.arg.name);
                 if let Some(s) = did_you_mean(&o.arg.name, ps.iter().map(|p| p.name)) {

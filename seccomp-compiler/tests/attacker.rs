@@ -1505,3 +1505,61 @@ fn masked_comparisons_the_mask_decides_are_errors() {
         assert!(e[0].contains("does not fit"), "{src}: {e:?}");
     }
 }
+
+/// The man pages' parameter names stand for the kernel's where they differ: the
+/// README once said `socket: domain in [1, 2]`, which did not compile (the kernel
+/// calls it `family`). Each alias compiles to exactly the program the kernel's name
+/// gives, on every ABI, so it can neither miss a call nor check another argument.
+#[test]
+fn man_page_parameter_names_check_the_kernels_parameter() {
+    let socket = nr(Arch::X86_64, "socket");
+    let bpf = build(
+        "socket: domain in [1, 2] => errno(EAFNOSUPPORT); default => allow;",
+        Arch::X86_64,
+    );
+    for (domain, denied) in [
+        (1u64, true),
+        (2, true),
+        (10, false),
+        (0xdead_0000_0001, true),
+    ] {
+        let got = run(&bpf, Arch::X86_64, X86_64, socket, [domain, 1, 0, 0, 0, 0]);
+        assert_eq!(
+            matches!(got, Action::Errno(_)),
+            denied,
+            "domain {domain:#x}"
+        );
+    }
+    let mut compared = 0;
+    for &(sc, man, kernel) in seccomp_compiler::aliases::MAN_NAMES {
+        for &arch in Arch::ALL {
+            let Some(ps) = arch.syscall(sc).and_then(|s| s.params) else {
+                continue;
+            };
+            if !ps.iter().any(|p| p.name == kernel) {
+                continue;
+            }
+            let policy =
+                |name: &str| format!("{sc}: {name} == 1 => errno(EPERM); default => kill;");
+            let by_kernel = compile_str(&policy(kernel), arch);
+            let by_man = compile_str(&policy(man), arch);
+            match (by_kernel, by_man) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        a.to_sock_filters().expect("no symbols"),
+                        b.to_sock_filters().expect("no symbols"),
+                        "{arch}: {sc}'s `{man}` is not `{kernel}`"
+                    );
+                    compared += 1;
+                }
+                (Err(a), Err(b)) => assert_eq!(a.len(), b.len(), "{arch}: {sc} `{man}`"),
+                (a, b) => panic!(
+                    "{arch}: {sc}: `{kernel}` {} but `{man}` {}",
+                    if a.is_ok() { "compiles" } else { "does not" },
+                    if b.is_ok() { "compiles" } else { "does not" }
+                ),
+            }
+        }
+    }
+    assert!(compared > 2000, "{compared}");
+}
