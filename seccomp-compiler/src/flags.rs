@@ -103,7 +103,11 @@ impl Cx<'_> {
     /// The parameter an operand names, if it is one whose unknown bits are ignored.
     fn loose(&self, o: &ast::Operand) -> Option<(&'static UnknownBits, ParamClass)> {
         let ps = self.sc.params?;
-        let i = match ps.iter().position(|p| p.name == o.arg.name) {
+        // The kernel's name, or the man page's for it (`mount`'s `mountflags`).
+        let position = |n: &str| ps.iter().position(|p| p.name == n);
+        let by_name = position(&o.arg.name)
+            .or_else(|| crate::aliases::kernel_name(self.sc.name, &o.arg.name).and_then(position));
+        let i = match by_name {
             Some(i) => i,
             None => {
                 let n = o.arg.name.strip_prefix("arg")?.parse::<usize>().ok()?;
