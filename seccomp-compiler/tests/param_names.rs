@@ -30,13 +30,6 @@ const WITHOUT_NAMES: &[(&[&str], &[&str], &str)] = &[
          pt_regs *) reads each one's registers in its own way; no prototype",
     ),
     (
-        &["arm"],
-        &["statfs64", "fstatfs64"],
-        "assembly in arch/arm/kernel/entry-common.S (sys_statfs64_wrapper and \
-         sys_fstatfs64_wrapper rewrite the size register before branching to sys_statfs64 / \
-         sys_fstatfs64); not yet read in a kernel tree and recorded",
-    ),
-    (
         &["mips", "mipsel"],
         &["syscall"],
         "o32 indirect syscall (arch/mips/kernel/scall32-o32.S sys_syscall): args[0] is a \
