@@ -20,6 +20,7 @@ static KILL: Filter = seccomp! {
 static EPERM: Filter = seccomp! {
     @rust_runtime;
     @rust_threads;
+    brk;
     write: fd == 1 || fd == 2;
     default => errno(EPERM);
 };

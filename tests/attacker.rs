@@ -177,7 +177,8 @@ fn probe_syscall(nr: i64) {
     say(&format!("returned {r} errno {e}\n"));
 }
 
-static DENY_ALL: Filter = seccomp! { write; exit_group; default => errno(EPERM); };
+static DENY_ALL: Filter =
+    seccomp! { write; exit_group; allow: memory_errno; default => errno(EPERM); };
 
 /// A raw x32 number in a filter that admits x32: a rule of x32's.
 fn x32_raw_number() {

@@ -265,6 +265,7 @@ fn a_supervisor_process_answers_for_its_childs_mknodat() {
 static SYSTEMD_GROUPS: Filter = seccomp! {
     @basic-io;
     @process => errno(EACCES);
+    @memory;
     exit_group;
     default => errno(EPERM);
 };
@@ -284,7 +285,7 @@ fn systemds_groups_decide_on_the_kernel_as_their_members_say() {
     assert_eq!(run(libc::SYS_getpid, [0; 6]), Outcome::Ran(libc::EPERM));
     // The same policy spelt with underscores means the same.
     let underscores = seccomp_compiler::compile_str(
-        "@basic_io; @process => errno(EACCES); exit_group; default => errno(EPERM);",
+        "@basic_io; @process => errno(EACCES); @memory; exit_group; default => errno(EPERM);",
         Arch::X86_64,
     )
     .expect("compiles")

@@ -265,6 +265,7 @@ fn log_daemon() {
     static POLICY: seccomp_rt::Template<1> = seccomp! {
         write: fd == $log_fd;
         exit_group;
+        @memory;
         default => errno(EPERM);
     };
     let path = std::env::temp_dir().join(format!("seccomp-rt-log-{}", std::process::id()));
@@ -727,6 +728,7 @@ fn binding_checks_names_and_ranges_before_anything_is_installed() {
     static T: seccomp_rt::Template<2> = seccomp! {
         write: fd == $out;
         lseek: offset < $limit;
+        exit_group;
         default => kill;
     };
     assert_eq!(T.names(), ["out", "limit"]);

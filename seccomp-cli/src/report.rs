@@ -84,6 +84,10 @@ fn try_compile(src: &Source, arch: Arch) -> Result<Compiled, Vec<Item>> {
     };
     let ast = syntax::parse_str(&src.text).map_err(fail)?;
     let policy = resolve::resolve(&ast, arch).map_err(fail)?;
+    let lints = seccomp_compiler::lints::check(&ast, &policy);
+    if !lints.is_empty() {
+        return Err(fail(lints));
+    }
     let program = seccomp_compiler::compile_resolved(&policy).map_err(fail)?;
     // Values only the macro (Rust constants) or the runtime (parameters) know.
     let mut unknown: Vec<Item> = program

@@ -282,7 +282,7 @@ fn rust_constants_need_the_macro() {
     let dir = Dir::new("const");
     let policy = dir.write(
         "const.seccomp",
-        "read: fd == 0;\nsocket: family == libc::AF_UNIX;\ndefault => kill;\n",
+        "read: fd == 0;\nsocket: family == libc::AF_UNIX;\nexit_group;\ndefault => kill;\n",
     );
     let err = dir.fails(&["compile", policy, "--arch", "x86_64"], 1);
     assert!(
@@ -300,7 +300,10 @@ fn rust_constants_need_the_macro() {
 #[test]
 fn runtime_parameters_need_seccomp_rt() {
     let dir = Dir::new("params");
-    let policy = dir.write("param.seccomp", "write: fd == $log_fd;\ndefault => kill;\n");
+    let policy = dir.write(
+        "param.seccomp",
+        "write: fd == $log_fd;\nexit_group;\ndefault => kill;\n",
+    );
     let err = dir.fails(&["compile", policy, "--arch", "x86_64"], 1);
     assert!(
         err.contains("`$log_fd` is a runtime parameter")
@@ -369,7 +372,7 @@ fn simulate_prints_errno_actions_with_the_abis_numbers() {
     let dir = Dir::new("errno");
     let policy = dir.write(
         "errno.seccomp",
-        "openat => errno(ENOSYS);\ndefault => allow;\n",
+        "openat => errno(ENOSYS);\nallow: equivalent_allowed;\ndefault => allow;\n",
     );
     let action = |arch: &str| {
         let out = dir.ok(&["simulate", policy, "--arch", arch, "--nr", "openat"]);
@@ -771,5 +774,39 @@ fn the_default_abi_is_the_native_one_of_the_shared_description() {
         default.contains(&native.audit_arch.to_string()),
         "{} {default}",
         native.audit_arch
+    );
+}
+
+#[test]
+fn seccompc_refuses_a_linted_policy_and_accepts_it_when_told() {
+    let dir = Dir::new("lints");
+    let denylist = dir.write(
+        "deny.seccomp",
+        "open => errno(EACCES);\ndefault => allow;\n",
+    );
+    let err = dir.fails(&["compile", denylist, "--arch", "x86_64"], 1);
+    assert!(
+        err.contains("`open` is denied but `openat` passes")
+            && err.contains("--> deny.seccomp:1:1")
+            && err.contains("write `allow: equivalent_allowed;`"),
+        "{err}"
+    );
+    let accepted = dir.write(
+        "accepted.seccomp",
+        "allow: equivalent_allowed;\nopen => errno(EACCES);\ndefault => allow;\n",
+    );
+    dir.ok(&["compile", accepted, "--arch", "x86_64"]);
+    let err = dir.fails(
+        &[
+            "compile",
+            dir.write("typo.seccomp", "allow: no_exti;\ndefault => allow;\n"),
+            "--arch",
+            "x86_64",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("unknown lint `no_exti`") && err.contains("did you mean `no_exit`?"),
+        "{err}"
     );
 }

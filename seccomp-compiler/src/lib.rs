@@ -35,6 +35,7 @@ pub mod generated;
 pub mod groups;
 pub mod interp;
 pub mod ir;
+pub mod lints;
 pub mod lists;
 pub mod lower;
 pub mod program;
@@ -58,6 +59,21 @@ pub use program::{Instr, Program};
 /// Every error of the first stage that has any, each with its span.
 pub fn compile(ast: &syntax::ast::Policy, arch: Arch) -> Result<Program, Vec<Diagnostic>> {
     let policy = resolve::resolve(ast, arch)?;
+    compile_resolved(&policy)
+}
+
+/// Resolves, runs the [`lints`] (a lint the policy does not accept with `allow:`
+/// is an error) and compiles: what the `seccomp!` macro and `seccompc` do.
+///
+/// # Errors
+///
+/// As [`compile`], and every lint the policy does not accept.
+pub fn compile_linted(ast: &syntax::ast::Policy, arch: Arch) -> Result<Program, Vec<Diagnostic>> {
+    let policy = resolve::resolve(ast, arch)?;
+    let lints = lints::check(ast, &policy);
+    if !lints.is_empty() {
+        return Err(lints);
+    }
     compile_resolved(&policy)
 }
 

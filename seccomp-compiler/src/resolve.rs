@@ -88,6 +88,27 @@ impl Resolver {
                     s.arch = Some((*sp, list));
                     continue;
                 }
+                Statement::AllowLints(_, names) => {
+                    for n in names {
+                        if !crate::lints::NAMES.contains(&n.name.as_str()) {
+                            let mut d =
+                                Diagnostic::error(n.span, format!("unknown lint `{}`", n.name));
+                            d = match did_you_mean(&n.name, crate::lints::NAMES.iter().copied()) {
+                                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                                None => d.with_help(format!(
+                                    "the lints are {}",
+                                    crate::lints::NAMES
+                                        .iter()
+                                        .map(|n| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            };
+                            self.error(d);
+                        }
+                    }
+                    continue;
+                }
                 Statement::Rule(_) => continue,
             };
             let action = match st {
@@ -1065,7 +1086,7 @@ fn passes(a: Action) -> bool {
 }
 
 /// An action as a policy writes it, errno by name.
-fn action_text(a: Action, arch: Arch) -> String {
+pub(crate) fn action_text(a: Action, arch: Arch) -> String {
     match a {
         Action::Errno(n) => match arch.errnos().iter().find(|e| e.value == n) {
             Some(e) => format!("errno({})", e.name),

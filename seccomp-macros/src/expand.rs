@@ -70,7 +70,7 @@ pub fn filter(input: TokenStream) -> TokenStream {
     let targets = targets();
     let results: Vec<Result<Program, Vec<Diagnostic>>> = targets
         .iter()
-        .map(|(arch, _)| seccomp_compiler::compile(&ast, *arch))
+        .map(|(arch, _)| seccomp_compiler::compile_linted(&ast, *arch))
         .collect();
 
     // Errors every ABI has are the policy's own; the rest belong to their ABIs.
@@ -146,7 +146,7 @@ fn uses_notify(ast: &syntax::ast::Policy) -> bool {
                 Some(a)
             }
             Statement::Rule(r) => r.action.as_ref(),
-            Statement::Arch(..) => None,
+            Statement::Arch(..) | Statement::AllowLints(..) => None,
         };
         action.is_some_and(|a| matches!(a.kind, ActionKind::Notify))
     })

@@ -179,7 +179,7 @@ impl Filter {
     ///
     /// ```
     /// use seccomp_rt::{Filter, SeccompData, seccomp, AUDIT_ARCH};
-    /// static F: Filter = seccomp! { default => errno(EPERM); };
+    /// static F: Filter = seccomp! { exit_group; @memory; default => errno(EPERM); };
     /// let d = SeccompData { nr: 0, arch: AUDIT_ARCH, ..SeccompData::default() };
     /// assert_eq!(F.evaluate_data(&d), 0x0005_0001);
     /// ```

@@ -80,7 +80,7 @@ impl<const P: usize> Template<P> {
     ///
     /// ```
     /// use seccomp_rt::{Template, seccomp};
-    /// static T: Template<2> = seccomp! { write: fd == $out || fd == $err; default => kill; };
+    /// static T: Template<2> = seccomp! { write: fd == $out || fd == $err; exit_group; default => kill; };
     /// assert_eq!(T.names(), ["out", "err"]);
     /// ```
     #[must_use]
@@ -148,7 +148,7 @@ impl<const P: usize> Template<P> {
     ///
     /// ```
     /// use seccomp_rt::{Action, Template, seccomp, AUDIT_ARCH};
-    /// static T: Template<1> = seccomp! { write: fd == $log_fd; default => errno(EPERM); };
+    /// static T: Template<1> = seccomp! { write: fd == $log_fd; exit_group; @memory; default => errno(EPERM); };
     /// let write = libc::SYS_write as i32;
     /// assert_eq!(T.evaluate([("log_fd", 7)], AUDIT_ARCH, write, [7, 0, 0, 0, 0, 0]), Ok(Action::Allow));
     /// assert_eq!(T.evaluate([("log_fd", 7)], AUDIT_ARCH, write, [1, 0, 0, 0, 0, 0]), Ok(Action::Errno(1)));

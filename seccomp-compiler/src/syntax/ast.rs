@@ -22,6 +22,8 @@ pub enum Statement {
     Unknown(Span, Action),
     /// `arch: x86_64, x86`
     Arch(Span, Vec<Name>),
+    /// `allow: no_exit, memory_errno`: lints this policy accepts.
+    AllowLints(Span, Vec<Name>),
     /// A rule.
     Rule(Rule),
 }

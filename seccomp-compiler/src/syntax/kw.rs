@@ -8,6 +8,8 @@ pub const BAD_ARCH: &str = "bad_arch";
 pub const UNKNOWN: &str = "unknown";
 /// `arch: x86_64, x86`
 pub const ARCH: &str = "arch";
+/// `allow: no_exit`: lints the policy accepts
+pub const ALLOW_LINTS: &str = "allow";
 /// `fd in [0, 1]`
 pub const IN: &str = "in";
 

@@ -205,6 +205,15 @@ fn statement(input: ParseStream) -> syn::Result<Statement> {
             return Ok(make(span, action(input)?));
         }
     }
+    if word.name == kw::ALLOW_LINTS && input.peek(Token![:]) {
+        input.parse::<Token![:]>()?;
+        let mut lints = vec![name(input)?];
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            lints.push(name(input)?);
+        }
+        return Ok(Statement::AllowLints(span, lints));
+    }
     if word.name == kw::ARCH && input.peek(Token![:]) {
         input.parse::<Token![:]>()?;
         let mut arches = vec![name(input)?];

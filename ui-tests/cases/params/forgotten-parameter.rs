@@ -3,6 +3,7 @@ use seccomp_rt::{Template, seccomp};
 
 static T: Template<2> = seccomp! {
     write: fd == $out || fd == $err;
+    exit_group;
     default => kill;
 };
 

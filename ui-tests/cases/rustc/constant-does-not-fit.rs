@@ -6,6 +6,7 @@ const TOO_BIG: u64 = 1 << 40;
 
 static F: Filter = seccomp! {
     read: fd == TOO_BIG;
+    exit_group;
     default => kill;
 };
 

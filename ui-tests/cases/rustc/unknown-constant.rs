@@ -3,6 +3,7 @@ use seccomp_rt::{Filter, seccomp};
 
 static F: Filter = seccomp! {
     socket: family == libc::AF_UNIXX;
+    exit_group;
     default => kill;
 };
 
