@@ -83,7 +83,10 @@ static WITH_I386: Filter =
     seccomp! { arch: x86_64, x86; getpid => errno(EPERM); default => allow; };
 static WITH_X32: Filter =
     seccomp! { arch: x86_64, x32; getpid => errno(EACCES); default => allow; };
-static DENY_SOCKET: Filter = seccomp! { arch: x86_64, x86; socket => errno(EPERM); accept? => errno(EACCES); default => allow; };
+static DENY_SOCKET: Filter = seccomp! {
+    arch: x86_64, x86; socket => errno(EPERM); accept? => errno(EACCES);
+    allow: equivalent_allowed; default => allow;
+};
 static DENY_SETSOCKOPT_CALL: Filter = seccomp! {
     arch: x86_64, x86;
     socketcall?: call == 14 => errno(EACCES);

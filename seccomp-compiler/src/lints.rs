@@ -183,6 +183,15 @@ impl View<'_> {
 /// accepts (`allow: …;`).
 #[must_use]
 pub fn check(ast: &ast::Policy, policy: &Policy) -> Vec<Diagnostic> {
+    check_named(ast, policy)
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect()
+}
+
+/// [`check`], each error with its lint's name (one of [`NAMES`]).
+#[must_use]
+pub fn check_named(ast: &ast::Policy, policy: &Policy) -> Vec<(&'static str, Diagnostic)> {
     let allowed: Vec<&str> = ast
         .statements
         .iter()
@@ -207,9 +216,12 @@ pub fn check(ast: &ast::Policy, policy: &Policy) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut lint = |name: &'static str, span: Span, message: String, help: &str| {
         if !allowed.contains(&name) {
-            out.push(Diagnostic::error(span, message).with_help(format!(
-                "{help}; if this is what you want, write `allow: {name};` in the policy"
-            )));
+            out.push((
+                name,
+                Diagnostic::error(span, message).with_help(format!(
+                    "{help}; if this is what you want, write `allow: {name};` in the policy"
+                )),
+            ));
         }
     };
     let shown = |a: Action| crate::resolve::action_text(a, arch);

@@ -244,6 +244,27 @@ fn groups_covering(arch: Arch, seen: &BTreeSet<&str>) -> Vec<(&'static str, Vec<
     chosen
 }
 
+/// The lints a learned policy trips say what the program itself did (it forked, say,
+/// while it never called `execve`): the policy accepts them, with the reason.
+fn accept_what_the_program_did(body: &mut String) {
+    use seccomp_compiler::{lints, resolve, syntax};
+    let Ok(ast) = syntax::parse_str(body) else {
+        return;
+    };
+    let mut fired: BTreeMap<String, String> = BTreeMap::new();
+    for &a in Arch::ALL {
+        let Ok(policy) = resolve::resolve(&ast, a) else {
+            continue;
+        };
+        for (name, d) in lints::check_named(&ast, &policy) {
+            fired.entry(name.to_owned()).or_insert(d.message);
+        }
+    }
+    for (name, why) in fired {
+        writeln!(body, "allow: {name}; // what the program did: {why}").unwrap();
+    }
+}
+
 /// The policy of `facts`, compiled for its ABI and for every other one.
 pub(crate) fn write(facts: &Facts) -> Written {
     let arch = facts.arch;
@@ -314,7 +335,15 @@ pub(crate) fn write(facts: &Facts) -> Written {
         )
         .unwrap();
     }
+    if seen.contains("rt_sigaction") && !seen.contains("rt_sigreturn") {
+        writeln!(
+            body,
+            "rt_sigreturn?; // not seen, but a signal handler the program installs cannot return without it"
+        )
+        .unwrap();
+    }
     body.push_str("default => kill;\n");
+    accept_what_the_program_did(&mut body);
 
     // Compile for the host ABI and for every other one.
     let src = Source {
