@@ -463,6 +463,11 @@ const ATTACKS: &[(&str, &[u64])] = &[
         "mmap: offset == 4096 => errno(EINVAL); mmap: (prot & 4) == 4 && (flags & 32) == 32 => errno(EACCES); mmap: len >= 4294967296 => trap(8); default => allow;",
         &[4096, 4, 32, 0x1_0000_0000, 0xffff_ffff],
     ),
+    // o32's indirect syscall(2): the filter meets the call it stands for.
+    (
+        "syscall => errno(ENOSYS); getpid => errno(EAGAIN); write: fd == 4004 => trap(44); default => allow;",
+        &[4000, 4020, 4004],
+    ),
     (
         "mmap2: pgoff == 1 => errno(EINVAL); mmap2: len >= 2147483648 => trap(8); mmap2: (prot & 4) == 4 => errno(EACCES); default => allow;",
         &[1, 0x8000_0000, 4],
@@ -501,8 +506,14 @@ fn compile(text: String, arch: Arch, constants: Vec<u64>) -> Option<Compiled> {
 // passes them, and as `seccomp_data` holds them.
 
 /// The value of `seccomp_data.nr` for a syscall made with number `nr`.
-fn seen_nr(task: Arch, nr: u32) -> u32 {
+fn seen_nr(task: Arch, nr: u32, args: &[u64; 6]) -> u32 {
     match task {
+        // o32's indirect syscall(2), number 4000: the kernel hands seccomp the
+        // number in a0, the call it stands for (the o32 entry's `trace_a_syscall`
+        // passes `PT_R4` to `syscall_trace_enter` when v0 is __NR_O32_Linux), with
+        // the argument registers as they are. Seen on the mips64el kernel: the
+        // filter never meets 4000 itself unless a0 is 4000.
+        Arch::Mipsel | Arch::Mips if nr == 4000 => args[0] as u32,
         // s390 takes the number from the `svc` instruction, or from r1 for `svc 0`,
         // and keeps 16 bits of it: `nr = regs->int_code & 0xffff` /
         // `regs->gprs[1] & 0xffff` (arch/s390/kernel/syscall.c, `__do_syscall`),
@@ -876,7 +887,7 @@ fn draw(
                 break;
             }
             let (nr, args) = input(rng, task, &nrs, &p.constants);
-            let seen = seen_nr(task, nr);
+            let seen = seen_nr(task, nr, &args);
             let data = SeccompData {
                 nr: seen as i32,
                 arch: task.audit_arch(),
