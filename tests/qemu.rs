@@ -510,9 +510,10 @@ fn seen_nr(task: Arch, nr: u32, args: &[u64; 6]) -> u32 {
     match task {
         // o32's indirect syscall(2), number 4000: the kernel hands seccomp the
         // number in a0, the call it stands for (the o32 entry's `trace_a_syscall`
-        // passes `PT_R4` to `syscall_trace_enter` when v0 is __NR_O32_Linux), with
-        // the argument registers as they are. Seen on the mips64el kernel: the
-        // filter never meets 4000 itself unless a0 is 4000.
+        // passes `PT_R4` to `syscall_trace_enter` when v0 is __NR_O32_Linux), and
+        // `syscall_get_arguments` skips a0 (`mips_syscall_is_indirect`), so the
+        // arguments are the call's own. Seen on the mips64el kernel: the filter
+        // never meets 4000 itself unless a0 is 4000.
         Arch::Mipsel | Arch::Mips if nr == 4000 => args[0] as u32,
         // s390 takes the number from the `svc` instruction, or from r1 for `svc 0`,
         // and keeps 16 bits of it: `nr = regs->int_code & 0xffff` /
