@@ -582,7 +582,136 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("no_allocation", no_allocation),
     ("notify_needs_listener", notify_needs_listener),
     ("notify_supervised", notify_supervised),
+    ("notify_taken_by_parent", notify_taken_by_parent),
 ];
+
+/// Installs a `notify` filter, keeps the listener open for the parent to take,
+/// and asks for getppid, which only the parent can answer.
+fn notify_taken_by_parent() {
+    static F: NotifyFilter = seccomp! { getppid => notify; default => allow; };
+    match F.installer().tsync(false).install_with_listener() {
+        Ok(listener) => std::mem::forget(listener),
+        Err(e) => {
+            say(&format!("skipped: {e}\n"));
+            return;
+        }
+    }
+    say(&format!("getppid {}\n", raw(libc::SYS_getppid)));
+}
+
+/// A parent takes the listener its child installed (`Listener::take_from`), waits
+/// for the notification (`Listener::wait`), answers it, and sees the listener hang
+/// up once the child is reaped.
+#[test]
+fn a_parent_takes_its_childs_listener() {
+    use seccomp_rt::{Listener, Readiness};
+    use std::io::Read;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child",
+            "--nocapture",
+            "--test-threads=1",
+            "--quiet",
+        ])
+        .env(seccomp_tests::SCENARIO_ENV, "notify_taken_by_parent")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // A failed assertion must not leave the child waiting for an answer forever.
+    struct KillOnPanic(u32);
+    impl Drop for KillOnPanic {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                // SAFETY: a signal to our own child, by its pid.
+                unsafe { libc::kill(self.0.cast_signed(), libc::SIGKILL) };
+            }
+        }
+    }
+    let _guard = KillOnPanic(pid);
+    let started = std::time::Instant::now();
+    let fd = loop {
+        let found = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                let link = std::fs::read_link(e.path()).ok()?;
+                (link.as_os_str() == "anon_inode:seccomp notify")
+                    .then(|| e.file_name().to_str()?.parse::<i32>().ok())
+                    .flatten()
+            });
+        if let Some(fd) = found {
+            break Some(fd);
+        }
+        if child.try_wait().unwrap().is_some() || started.elapsed().as_secs() > 20 {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    let Some(fd) = fd else {
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(out.contains("skipped"), "the child made no listener: {out}");
+        eprintln!("SKIPPED a_parent_takes_its_childs_listener: {out}");
+        return;
+    };
+    let listener = match Listener::take_from(i32::try_from(pid).unwrap(), fd) {
+        Ok(l) => l,
+        Err(seccomp_rt::Error::TakeFd {
+            errno: libc::ENOSYS,
+            ..
+        }) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("SKIPPED a_parent_takes_its_childs_listener: no pidfd_getfd (Linux 5.6)");
+            return;
+        }
+        Err(e) => panic!("take_from: {e}"),
+    };
+    // A descriptor that is not there is an error that says so.
+    let missing = Listener::take_from(i32::try_from(pid).unwrap(), 1_000_000).unwrap_err();
+    assert_eq!(
+        missing,
+        seccomp_rt::Error::TakeFd {
+            call: "pidfd_getfd",
+            errno: libc::EBADF
+        }
+    );
+    assert_eq!(listener.wait(10_000), Ok(Readiness::Ready));
+    let n = listener.recv().unwrap();
+    assert_eq!(i64::from(n.data.nr), libc::SYS_getppid);
+    // The calling thread (the harness runs the scenario in a thread of its own).
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}/task/{}", n.pid)).exists(),
+        "{n:?}"
+    );
+    listener.respond(n.id, Response::Value(4242)).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", ended(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("getppid 4242\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The child is reaped: no task uses the filter (Linux 5.8+ says so).
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut v = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    if (v.next().unwrap_or(0), v.next().unwrap_or(0)) >= (5, 8) {
+        assert_eq!(listener.wait(10_000), Ok(Readiness::HungUp));
+    }
+}
 
 #[test]
 fn child() {

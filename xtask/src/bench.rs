@@ -9,7 +9,9 @@
 //! 3. the bytes the runtime adds to a release binary: `benches/size/runtime.rs`
 //!    (the seed policy installed by `#[seccomp_rt::main]`) against
 //!    `benches/size/base.rs` (the same program without it), as loaded bytes
-//!    (the allocated sections, what `size(1)` sums) and as stripped file size.
+//!    (the allocated sections, what `size(1)` sums) and as stripped file size;
+//! 4. the overhead of `seccompc learn` against `strace -f -c` on the same
+//!    workloads, and the workloads alone.
 //!
 //! Nothing is installed: what is missing (libseccomp, `strip`) is said and left out.
 
@@ -115,6 +117,99 @@ pub fn run(root: &Path) -> ExitCode {
             r.cast_signed() - b.cast_signed()
         ),
         _ => println!("strip(1) is missing (apt-get install binutils): no stripped sizes"),
+    }
+    learn_overhead(root, &scratch)
+}
+
+/// The fastest of `runs` runs of `cmd` in `dir`, in seconds; `None` if one fails.
+fn fastest(dir: &Path, runs: usize, cmd: &[&str]) -> Option<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        let ok = Command::new(cmd[0])
+            .args(&cmd[1..])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Some(best)
+}
+
+/// `seccompc learn` against `strace -f -c` on the same workloads, in one run.
+fn learn_overhead(root: &Path, scratch: &Path) -> ExitCode {
+    let built = cargo(root)
+        .args(["build", "--quiet", "--release", "-p", "seccomp-cli"])
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        eprintln!("bench: the release build of seccompc failed");
+        return ExitCode::FAILURE;
+    }
+    let seccompc = target_dir(root).join("release/seccompc");
+    let seccompc = seccompc.to_str().expect("a UTF-8 target directory");
+    let strace = Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let workloads: [(&str, &[&str]); 2] = [
+        (
+            "dd, 1-byte blocks (40,000 read/write)",
+            &["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=20000"],
+        ),
+        (
+            "sh, 100 processes (fork, exec, pipes)",
+            &[
+                "sh",
+                "-c",
+                "for i in $(seq 100); do echo $i | cat > /dev/null; done",
+            ],
+        ),
+    ];
+    println!(
+        "\nlearn overhead: wall time, fastest of 5 runs; seccompc learn answers every syscall \
+         (SECCOMP_USER_NOTIF_FLAG_CONTINUE), strace -f -c traces every one (ptrace)"
+    );
+    if !strace {
+        println!(
+            "  strace is missing (apt-get install strace): only learn is measured, no comparison"
+        );
+    }
+    println!(
+        "  {:40} {:>10} {:>18} {:>18}",
+        "workload", "alone", "seccompc learn", "strace -f -c"
+    );
+    let policy = scratch.join("learn-bench.seccomp");
+    let policy = policy.to_str().expect("a UTF-8 target directory");
+    for (name, cmd) in workloads {
+        let alone = fastest(scratch, 5, cmd);
+        let mut learn = vec![seccompc, "learn", "-o", policy, "--"];
+        learn.extend_from_slice(cmd);
+        let learned = fastest(scratch, 5, &learn);
+        let mut traced = vec!["strace", "-f", "-c", "-o", "/dev/null", "--"];
+        traced.extend_from_slice(cmd);
+        let traced = if strace {
+            fastest(scratch, 5, &traced)
+        } else {
+            None
+        };
+        let cell = |t: Option<f64>, missing: &str| match (t, alone) {
+            (Some(t), Some(a)) => format!("{:.3} s ({:.1}x)", t, t / a),
+            (Some(t), None) => format!("{t:.3} s"),
+            (None, _) => missing.to_owned(),
+        };
+        println!(
+            "  {:40} {:>10} {:>18} {:>18}",
+            name,
+            alone.map_or_else(|| "failed".to_owned(), |a| format!("{a:.3} s")),
+            cell(learned, "failed"),
+            cell(traced, if strace { "failed" } else { "no strace" }),
+        );
     }
     ExitCode::SUCCESS
 }
