@@ -374,3 +374,26 @@ fn threads_start_under_rust_threads_every_time() {
         assert!(o.status.success(), "run {run}: {}", ended(&o));
     }
 }
+
+#[test]
+fn a_tokio_runtime_runs_under_the_documented_groups_every_time() {
+    // @rust_runtime; @rust_threads; @io-event; brk; write to stdout/stderr;
+    // default => kill, with #[seccomp_rt::main] outside #[tokio::main]: workers that
+    // already run and threads spawn_blocking starts later are filtered alike.
+    for run in 0..100 {
+        let o = Command::new(example("tokio_groups"))
+            .output()
+            .expect("spawn");
+        assert!(o.status.success(), "run {run}: {}", ended(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "tokio under the groups: 240156000\n",
+            "run {run}"
+        );
+    }
+    let o = Command::new(example("tokio_groups"))
+        .arg("worker-getuid")
+        .output()
+        .expect("spawn");
+    assert_eq!(o.status.signal(), Some(libc::SIGSYS), "{}", ended(&o));
+}
